@@ -1,0 +1,101 @@
+// Every error the gateway answers with: a stable machine `code`, its HTTP status
+// and a title. Route code throws `new GatewayError(code, detail)`; the error
+// handler in app.ts renders it as RFC 9457 problem+json.
+
+export const ERRORS = {
+  // client errors
+  validation_failed: { status: 400, title: 'Request validation failed' },
+  invalid_json: { status: 400, title: 'Request body is not valid JSON' },
+  unauthorized: { status: 401, title: 'Missing or invalid API key' },
+  forbidden: { status: 403, title: 'Not allowed for this key' },
+  not_found: { status: 404, title: 'Resource not found' },
+  route_not_found: { status: 404, title: 'No such route' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  unknown_service: { status: 422, title: 'Unknown service' },
+  missing_field: { status: 422, title: 'A field this service type needs is missing' },
+  field_not_allowed: { status: 422, title: 'A field this service type does not take' },
+  quantity_out_of_range: { status: 422, title: 'Quantity outside the service limits' },
+  invalid_drip_feed: { status: 422, title: 'Invalid drip-feed settings' },
+  invalid_link: { status: 422, title: 'The panel rejected the link' },
+  refill_not_allowed: { status: 422, title: 'Refill is not available for this order' },
+  cancel_not_allowed: { status: 422, title: 'Cancel is not available for this order' },
+  order_not_completed: { status: 409, title: 'The order is not completed yet' },
+  duplicate_active_order: { status: 409, title: 'An active order for this link exists' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  // upstream (panel) failures
+  upstream_insufficient_funds: { status: 402, title: 'The panel account has not enough funds' },
+  upstream_auth_failed: { status: 502, title: 'The panel rejected the gateway credentials' },
+  upstream_bad_request: { status: 502, title: 'The panel rejected the request' },
+  upstream_error: { status: 502, title: 'The panel answered with an error' },
+  upstream_server_error: { status: 502, title: 'The panel failed with a server error' },
+  upstream_html_response: { status: 502, title: 'The panel answered with an HTML page' },
+  upstream_empty_response: { status: 502, title: 'The panel answered with an empty body' },
+  upstream_invalid_response: { status: 502, title: 'The panel answered with an unexpected body' },
+  upstream_outcome_unknown: { status: 502, title: 'The outcome of the panel call is unknown' },
+  upstream_rate_limited: { status: 503, title: 'The panel is rate limiting the gateway' },
+  upstream_unavailable: { status: 503, title: 'The panel is unreachable' },
+  upstream_timeout: { status: 504, title: 'The panel did not answer in time' },
+  internal_error: { status: 500, title: 'Internal server error' }
+} as const satisfies Record<string, { status: number, title: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface GatewayErrorOptions {
+  cause?: unknown
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number
+  /** Extra members of the problem document (e.g. validation `errors`). */
+  extra?: Record<string, unknown>
+  /** A write (`add`, `refill`, `cancel`) may have reached the panel: do not repeat it blindly. */
+  outcomeUnknown?: boolean
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly title: string
+  readonly retryAfter: number | undefined
+  readonly extra: Record<string, unknown> | undefined
+  readonly outcomeUnknown: boolean
+
+  constructor (code: ErrorCode, detail?: string, options: GatewayErrorOptions = {}) {
+    super(detail ?? ERRORS[code].title, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'GatewayError'
+    this.code = code
+    this.statusCode = ERRORS[code].status
+    this.title = ERRORS[code].title
+    this.retryAfter = options.retryAfter
+    this.extra = options.extra
+    this.outcomeUnknown = options.outcomeUnknown ?? false
+  }
+
+  get isUpstream (): boolean {
+    return this.code.startsWith('upstream_')
+  }
+}
+
+export const PROBLEM_TYPE_BASE = 'https://smm-gateway.dev/problems/'
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  instance?: string
+  [member: string]: unknown
+}
+
+export function toProblem (err: GatewayError, instance?: string): Problem {
+  return {
+    type: PROBLEM_TYPE_BASE + err.code.replaceAll('_', '-'),
+    title: err.title,
+    status: err.statusCode,
+    detail: err.message,
+    code: err.code,
+    ...(instance === undefined ? {} : { instance }),
+    ...err.extra
+  }
+}

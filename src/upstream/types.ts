@@ -1,0 +1,63 @@
+import type { GatewayError } from '../errors.js'
+
+export type PanelAction =
+  | 'services' | 'add' | 'status' | 'refill' | 'refill_status' | 'cancel' | 'balance'
+
+/** Reads may be retried; `add`, `refill` and `cancel` never once sent. */
+export const READ_ACTIONS: ReadonlySet<PanelAction> = new Set(['services', 'status', 'refill_status', 'balance'])
+
+/** A catalog entry, normalised from whatever shape the panel used. */
+export interface PanelService {
+  id: number
+  name: string
+  type: string
+  category: string
+  /** Price per 1000 units, canonical decimal string ("0.9", "12.5"). */
+  rate: string
+  min: number
+  max: number
+  refill: boolean
+  cancel: boolean
+  description?: string
+}
+
+export interface PanelOrderStatus {
+  /** Canonical decimal string, null when the panel did not say. */
+  charge: string | null
+  startCount: number | null
+  /** The panel's own status string, untouched. */
+  status: string
+  remains: number | null
+  currency: string | null
+  /** Drip-feed / subscription extras when the panel reports them. */
+  runs?: number
+  posts?: number
+  orders?: number[]
+}
+
+export interface PanelBalance {
+  balance: string
+  currency: string
+}
+
+/** Fields of an `add` call, already in the panel's names (`answer_number`, …). */
+export type AddFields = Record<string, string | number>
+
+/** One item of a multi call: the value, or the item's own error. */
+export type ItemResult<T> = { ok: true, value: T } | { ok: false, error: GatewayError }
+
+export interface PanelClient {
+  services (): Promise<PanelService[]>
+  add (fields: AddFields): Promise<{ order: number }>
+  status (order: number): Promise<PanelOrderStatus>
+  /** ≤100 ids; every requested id has an entry. */
+  statusMany (orders: number[]): Promise<Map<number, ItemResult<PanelOrderStatus>>>
+  refill (order: number): Promise<{ refill: number }>
+  refillMany (orders: number[]): Promise<Map<number, ItemResult<{ refill: number }>>>
+  refillStatus (refill: number): Promise<{ status: string }>
+  refillStatusMany (refills: number[]): Promise<Map<number, ItemResult<{ status: string }>>>
+  /** ≤100 ids; the panel only has a multi form. */
+  cancel (orders: number[]): Promise<Map<number, ItemResult<true>>>
+  balance (): Promise<PanelBalance>
+  close (): Promise<void>
+}
