@@ -1,0 +1,122 @@
+import { Type, type Static } from 'typebox'
+import { Id, IdList, IdParams, ItemError, Line, Lines, Money, errorResponses, Problem } from './common.js'
+
+export const ORDER_STATUSES = ['pending', 'in_progress', 'processing', 'completed', 'partial', 'canceled', 'refunded', 'failed'] as const
+
+const Url = Line({ maxLength: 2000, description: 'Target URL or handle the panel expects', examples: ['https://instagram.com/example'] })
+
+export const NewOrder = Type.Object({
+  service: Id,
+  link: Type.Optional(Url),
+  quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000000, examples: [1000] })),
+  runs: Type.Optional(Type.Integer({ minimum: 2, maximum: 10000, description: 'Drip-feed: number of runs; quantity is per run' })),
+  interval: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Drip-feed: minutes between runs' })),
+  keywords: Type.Optional(Lines('SEO: keywords, one per line')),
+  comments: Type.Optional(Lines('Custom comments, one per line; their number is the quantity')),
+  usernames: Type.Optional(Lines('Usernames, one per line')),
+  hashtags: Type.Optional(Lines('Hashtags, one per line')),
+  hashtag: Type.Optional(Line({ maxLength: 200 })),
+  username: Type.Optional(Line({ maxLength: 200 })),
+  media: Type.Optional(Line({ maxLength: 2000, description: 'Media URL' })),
+  answerNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Poll: the answer to vote for' })),
+  groups: Type.Optional(Lines('Groups, one per line')),
+  country: Type.Optional(Line({ maxLength: 100, description: 'Web Traffic: country code or name' })),
+  device: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: '1 desktop, 2 android, 3 iOS, 4 mixed mobile, 5 mixed' })),
+  typeOfTraffic: Type.Optional(Type.Integer({ minimum: 1, maximum: 3, description: '1 google keyword, 2 custom referrer, 3 blank' })),
+  googleKeyword: Type.Optional(Line({ maxLength: 500 })),
+  referringUrl: Type.Optional(Line({ maxLength: 2000 })),
+  min: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000000, description: 'Subscriptions: minimum quantity per post' })),
+  max: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000000, description: 'Subscriptions: maximum quantity per post' })),
+  posts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Subscriptions: new posts limit' })),
+  oldPosts: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'Subscriptions: old posts to include' })),
+  delay: Type.Optional(Type.Integer({ minimum: 0, maximum: 600, description: 'Subscriptions: minutes (0, 5, 10, 15, 30, 60, 90, …, 600)' })),
+  expiry: Type.Optional(Type.String({ pattern: '^\\d{2}/\\d{2}/\\d{4}$', description: 'Subscriptions: d/m/Y', examples: ['31/12/2026'] }))
+}, {
+  additionalProperties: false,
+  description: 'The service\'s type decides which fields are required (see the README\'s order types).',
+  examples: [{ service: 1, link: 'https://instagram.com/example', quantity: 1000 }]
+})
+export type NewOrderT = Static<typeof NewOrder>
+
+export const PlacedOrder = Type.Object({
+  id: Id,
+  service: Id,
+  status: Type.Literal('pending'),
+  quantity: Type.Union([Type.Integer(), Type.Null()], { description: 'Total units ordered (runs × quantity for drip-feed)' }),
+  estimatedCharge: Type.Union([Money, Type.Null()], { description: 'From the catalog rate; the panel reports the real charge' })
+})
+
+export const OrderStatus = Type.Enum(ORDER_STATUSES, { description: 'Normalised status' })
+
+export const Order = Type.Object({
+  id: Id,
+  status: OrderStatus,
+  upstreamStatus: Type.String({ description: 'The panel\'s own status string', examples: ['In progress'] }),
+  charge: Type.Union([Money, Type.Null()]),
+  startCount: Type.Union([Type.Integer(), Type.Null()]),
+  remains: Type.Union([Type.Integer(), Type.Null()], { description: 'Can be negative when the provider over-delivers' }),
+  currency: Type.Union([Type.String(), Type.Null()]),
+  runs: Type.Optional(Type.Integer()),
+  posts: Type.Optional(Type.Integer()),
+  orders: Type.Optional(Type.Array(Id, { description: 'Child orders of drip-feed or subscription orders' }))
+})
+export type OrderT = Static<typeof Order>
+
+export const OrderItem = Type.Union([
+  Order,
+  Type.Object({ id: Id, error: ItemError })
+])
+
+export const OrdersQuery = Type.Object({
+  ids: IdList
+}, { additionalProperties: false })
+
+export const IdsBody = Type.Object({
+  orders: Type.Array(Id, { minItems: 1, maxItems: 1000, uniqueItems: true })
+}, { additionalProperties: false, examples: [{ orders: [23501, 23502] }] })
+
+export const placeOrderSchema = {
+  tags: ['orders'],
+  summary: 'Place an order',
+  description: 'Validated against the service (type fields, min/max) before the panel is called.',
+  body: NewOrder,
+  response: { 201: PlacedOrder, ...errorResponses, 402: Problem, 409: Problem, 415: Problem, 422: Problem }
+}
+
+export const getOrderSchema = {
+  tags: ['orders'],
+  summary: 'Status of one order',
+  params: IdParams,
+  response: { 200: Order, ...errorResponses }
+}
+
+export const listOrdersSchema = {
+  tags: ['orders'],
+  summary: 'Status of many orders',
+  description: 'Batched into panel calls of at most 100 ids; an id that fails has its error in its item.',
+  querystring: OrdersQuery,
+  response: { 200: Type.Object({ items: Type.Array(OrderItem) }), ...errorResponses }
+}
+
+export const CancelResult = Type.Object({
+  id: Id,
+  cancelRequested: Type.Literal(true)
+})
+
+export const cancelOrderSchema = {
+  tags: ['cancels'],
+  summary: 'Ask the panel to cancel an order',
+  params: IdParams,
+  response: { 202: CancelResult, ...errorResponses, 409: Problem, 422: Problem }
+}
+
+export const cancelOrdersSchema = {
+  tags: ['cancels'],
+  summary: 'Ask the panel to cancel many orders',
+  body: IdsBody,
+  response: {
+    200: Type.Object({ items: Type.Array(Type.Union([CancelResult, Type.Object({ id: Id, error: ItemError })])) }),
+    ...errorResponses,
+    415: Problem
+  }
+}

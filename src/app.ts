@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import type { PanelClient } from './upstream/types.js'
+import { createPanelClient } from './upstream/client.js'
+import { validatorCompiler } from './validation.js'
+import { loggerOptions } from './logger.js'
+import problemHandler from './problem-handler.js'
+import openapi from './openapi.js'
+import auth from './auth.js'
+import panelPlugin from './upstream/plugin.js'
+import catalogPlugin from './catalog/plugin.js'
+import statusesPlugin from './orders/plugin.js'
+import services from '../routes/services.js'
+import orders from '../routes/orders.js'
+import refills from '../routes/refills.js'
+import cancels from '../routes/cancels.js'
+import balance from '../routes/balance.js'
+import health from '../routes/health.js'
+
+export interface AppDeps {
+  /** A panel client the caller owns (and closes); by default one is made from config. */
+  panel?: PanelClient
+  /** Where log lines go (tests capture them); default stdout. */
+  logStream?: NodeJS.WritableStream
+}
+
+export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, deps.logStream),
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler())
+
+  const panel = deps.panel ?? createPanelClient({
+    url: config.panelUrl,
+    key: config.panelKey,
+    timeoutMs: config.panelTimeoutMs,
+    connections: config.panelConnections,
+    logger: app.log
+  })
+
+  await app.register(problemHandler)
+  await app.register(openapi)
+  await app.register(auth, { apiKeys: config.apiKeys })
+  await app.register(panelPlugin, { client: panel, owned: deps.panel === undefined })
+  await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
+  await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })
+
+  await app.register(services)
+  await app.register(orders)
+  await app.register(refills)
+  await app.register(cancels)
+  await app.register(balance)
+  await app.register(health)
+  return app
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { PanelClient, PanelService } from '../upstream/types.js'
+
+export interface CatalogSnapshot {
+  services: PanelService[]
+  byId: Map<number, PanelService>
+  categories: Array<{ name: string, serviceCount: number }>
+  /** Strong validator of the catalog's content: unchanged content, same tag. */
+  etag: string
+  fetchedAt: number
+  /** Per-snapshot memo of serialised hot answers (e.g. the unfiltered first page). */
+  serialised: Map<string, string>
+}
+
+export interface CatalogOptions {
+  ttlMs: number
+  /** How long past the TTL a snapshot may still be served while the panel fails. */
+  staleMs: number
+  onRefreshError?: (err: unknown, servingStale: boolean) => void
+}
+
+function snapshot (services: PanelService[]): CatalogSnapshot {
+  const sorted = [...services].sort((a, b) => a.id - b.id)
+  const counts = new Map<string, number>()
+  for (const s of sorted) counts.set(s.category, (counts.get(s.category) ?? 0) + 1)
+  const json = JSON.stringify(sorted)
+  return {
+    services: sorted,
+    byId: new Map(sorted.map((s) => [s.id, s])),
+    categories: [...counts].map(([name, serviceCount]) => ({ name, serviceCount })),
+    etag: '"' + createHash('sha256').update(json).digest('base64url').slice(0, 27) + '"',
+    fetchedAt: Date.now(),
+    serialised: new Map()
+  }
+}
+
+/**
+ * The service list, cached: fresh for `ttlMs`, then refreshed on the next read
+ * with one upstream call however many reads wait (lru-cache's fetch is single
+ * flight). When the refresh fails the old snapshot is served for `staleMs` more.
+ */
+export class Catalog {
+  readonly #cache: LRUCache<'catalog', CatalogSnapshot>
+  readonly #staleMs: number
+  readonly #ttlMs: number
+  #lastError: unknown
+
+  constructor (panel: PanelClient, options: CatalogOptions) {
+    this.#ttlMs = options.ttlMs
+    this.#staleMs = options.staleMs
+    this.#cache = new LRUCache<'catalog', CatalogSnapshot>({
+      max: 1,
+      ttl: Math.max(1, options.ttlMs),
+      allowStaleOnFetchRejection: true,
+      noDeleteOnFetchRejection: true,
+      fetchMethod: async (_key, stale) => {
+        try {
+          return snapshot(await panel.services())
+        } catch (err) {
+          this.#lastError = err
+          options.onRefreshError?.(err, stale !== undefined && this.#usable(stale))
+          throw err
+        }
+      }
+    })
+  }
+
+  async get (): Promise<CatalogSnapshot> {
+    const value = await this.#cache.fetch('catalog')
+    // fetch() only resolves undefined when aborted; it is never aborted here.
+    if (value === undefined) throw new Error('catalog fetch was aborted')
+    // lru-cache hands back the stale snapshot when the refresh failed; past the window it is no answer.
+    if (!this.#usable(value)) throw this.#lastError
+    return value
+  }
+
+  #usable (snap: CatalogSnapshot): boolean {
+    return Date.now() - snap.fetchedAt <= this.#ttlMs + this.#staleMs
+  }
+
+  async service (id: number): Promise<PanelService | undefined> {
+    return (await this.get()).byId.get(id)
+  }
+
+  clear (): void {
+    this.#cache.clear()
+  }
+}

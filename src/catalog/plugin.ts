@@ -1,0 +1,25 @@
+import fp from 'fastify-plugin'
+import { Catalog } from './catalog.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    catalog: Catalog
+  }
+}
+
+export interface CatalogPluginOptions {
+  ttlSeconds: number
+  staleSeconds: number
+}
+
+export default fp<CatalogPluginOptions>(async (app, options) => {
+  const catalog = new Catalog(app.panel, {
+    ttlMs: options.ttlSeconds * 1000,
+    staleMs: options.staleSeconds * 1000,
+    onRefreshError: (err, servingStale) => {
+      app.log.warn({ err, servingStale }, 'catalog refresh failed')
+    }
+  })
+  app.decorate('catalog', catalog)
+  app.addHook('onClose', async () => { catalog.clear() })
+}, { name: 'catalog', dependencies: ['panel'] })

@@ -1,0 +1,115 @@
+// The one place the environment is read. Every variable is parsed and checked
+// here; a bad one stops start-up with one line naming it.
+
+export interface Config {
+  panelUrl: string
+  panelKey: string
+  panelTimeoutMs: number
+  panelConnections: number
+  host: string
+  port: number
+  /** Until tenancy lands: the keys accepted on the tenant routes. */
+  apiKeys: string[]
+  adminToken: string | undefined
+  databaseUrl: string
+  redisUrl: string | undefined
+  logLevel: string
+  servicesTtlSeconds: number
+  servicesStaleSeconds: number
+  statusBatchWindowMs: number
+  rateLimitPerMinute: number
+  bodyLimitBytes: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function str (env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function int (env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
+  }
+  return Number(raw)
+}
+
+function httpUrl (name: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL such as https://panel.example/api/v2`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL such as https://panel.example/api/v2`)
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(`${name} must not carry credentials; put the panel key in PANEL_KEY`)
+  }
+  return url.toString()
+}
+
+export interface LoadOptions {
+  /** `npm start` needs a panel; tests and the demo pass their own. */
+  requirePanel?: boolean
+}
+
+export function loadConfig (env: Env = process.env, options: LoadOptions = {}): Config {
+  const { requirePanel = true } = options
+  const panelUrl = str(env, 'PANEL_URL')
+  const panelKey = str(env, 'PANEL_KEY')
+  if (requirePanel && panelUrl === undefined) {
+    throw new ConfigError('PANEL_URL is not set: point it at your panel\'s API v2 endpoint, or try the gateway with `npm run demo`')
+  }
+  if (requirePanel && panelKey === undefined) {
+    throw new ConfigError('PANEL_KEY is not set: it is the API key of your panel account')
+  }
+  const apiKeys = (str(env, 'API_KEYS') ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
+  for (const key of apiKeys) {
+    if (key.length < 16) throw new ConfigError('API_KEYS: every key must be at least 16 characters long')
+  }
+  const adminToken = str(env, 'ADMIN_TOKEN')
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long')
+  }
+  const databaseUrl = str(env, 'DATABASE_URL') ?? 'sqlite:./data/gateway.db'
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be sqlite:<file> or postgres://…')
+  }
+  const redisUrl = str(env, 'REDIS_URL')
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
+  }
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+  }
+  return {
+    panelUrl: panelUrl === undefined ? '' : httpUrl('PANEL_URL', panelUrl),
+    panelKey: panelKey ?? '',
+    panelTimeoutMs: int(env, 'PANEL_TIMEOUT_MS', 15000, 100, 300000),
+    panelConnections: int(env, 'PANEL_CONNECTIONS', 16, 1, 512),
+    host: str(env, 'HOST') ?? '127.0.0.1',
+    port: int(env, 'PORT', 3000, 0, 65535),
+    apiKeys,
+    adminToken,
+    databaseUrl,
+    redisUrl,
+    logLevel,
+    servicesTtlSeconds: int(env, 'SERVICES_TTL_SECONDS', 300, 0, 86400),
+    servicesStaleSeconds: int(env, 'SERVICES_STALE_SECONDS', 3600, 0, 7 * 86400),
+    statusBatchWindowMs: int(env, 'STATUS_BATCH_WINDOW_MS', 5, 0, 1000),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 262144, 1024, 10485760)
+  }
+}

@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises'
+import t from 'tap'
+import { openapiYaml } from '../src/openapi-document.js'
+import { gateway } from './helper.js'
+
+t.test('openapi.yaml matches the routes (run `npm run openapi` when this fails)', async (t) => {
+  const committed = await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8')
+  t.equal(committed, await openapiYaml())
+})
+
+t.test('GET /openapi.json serves the spec without a key, with every route and its problems', async (t) => {
+  const { app } = await gateway(t)
+  const res = await app.inject({ url: '/openapi.json' })
+  t.equal(res.statusCode, 200)
+  const spec = res.json()
+  t.equal(spec.openapi, '3.1.0')
+  for (const path of ['/services', '/services/{id}', '/categories', '/orders', '/orders/{id}', '/orders/{id}/refill',
+    '/orders/refill', '/refills/{id}', '/refills', '/orders/{id}/cancel', '/orders/cancel', '/balance', '/health', '/ready']) {
+    t.ok(spec.paths[path], `documents ${path}`)
+  }
+  t.ok(spec.paths['/orders'].post.responses['422'], 'POST /orders documents its 422 problem')
+  t.ok(spec.components.securitySchemes.bearerAuth, 'has the bearer security scheme')
+})
+
+t.test('GET /docs serves Swagger UI without a key', async (t) => {
+  const { app } = await gateway(t)
+  const res = await app.inject({ url: '/docs/' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /text\/html/)
+  t.match(res.body, /swagger/i)
+})
