@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { ALL_SCOPES } from '../../src/store/types.js'
+import { eachEngine, newTenant } from './helper.js'
+
+const prefix = (): string => 'sgw_' + randomBytes(6).toString('base64url')
+const hash = (): string => randomBytes(32).toString('hex')
+
+await eachEngine(t, async (t, { store }) => {
+  t.test('createTenant stores every field and fills defaults', async (t) => {
+    const before = Date.now()
+    const plain = await store.createTenant({ name: 'plain', scopes: [...ALL_SCOPES] })
+    t.match(plain, {
+      name: 'plain',
+      scopes: ALL_SCOPES,
+      rateLimitPerMinute: null,
+      dailyBudget: null,
+      monthlyBudget: null,
+      allowedServices: null,
+      disabled: false
+    })
+    t.type(plain.id, 'number')
+    t.ok(plain.createdAt instanceof Date && plain.createdAt.getTime() >= before - 5)
+    t.same(plain.updatedAt, plain.createdAt)
+
+    const full = await store.createTenant({
+      name: 'full',
+      scopes: ['services:read'],
+      rateLimitPerMinute: 120,
+      dailyBudget: '10.50',
+      monthlyBudget: '250.12345678',
+      allowedServices: { ids: [1, 2], categories: ['Instagram'] }
+    })
+    t.match(full, {
+      scopes: ['services:read'],
+      rateLimitPerMinute: 120,
+      dailyBudget: '10.5',
+      monthlyBudget: '250.12345678',
+      allowedServices: { ids: [1, 2], categories: ['Instagram'] }
+    })
+    t.same(await store.getTenant(full.id), full, 'reads back what it returned')
+  })
+
+  t.test('getTenant answers undefined for an unknown id', async (t) => {
+    t.equal(await store.getTenant(987654), undefined)
+  })
+
+  t.test('listTenants pages by id', async (t) => {
+    const first = await newTenant(store)
+    const created = [first, await newTenant(store), await newTenant(store), await newTenant(store)]
+    const page1 = await store.listTenants({ limit: 2, after: first.id - 1 })
+    t.same(page1.map((x) => x.id), created.slice(0, 2).map((x) => x.id))
+    const page2 = await store.listTenants({ limit: 2, after: page1[1]?.id })
+    t.same(page2.map((x) => x.id), created.slice(2, 4).map((x) => x.id))
+    t.same(await store.listTenants({ limit: 10, after: created[3]?.id }), [])
+    const all = await store.listTenants({ limit: 1000 })
+    t.same(all.map((x) => x.id), [...all.map((x) => x.id)].sort((a, b) => a - b), 'ascending without a cursor')
+  })
+
+  t.test('updateTenant changes only what the patch names; null clears', async (t) => {
+    const tenant = await newTenant(store, { dailyBudget: '5', rateLimitPerMinute: 10, allowedServices: { ids: [3], categories: [] } })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const renamed = await store.updateTenant(tenant.id, { name: 'renamed', dailyBudget: '7.25' })
+    t.match(renamed, { name: 'renamed', dailyBudget: '7.25', rateLimitPerMinute: 10, allowedServices: { ids: [3], categories: [] }, disabled: false })
+    t.ok(renamed !== undefined && renamed.updatedAt > tenant.updatedAt, 'updatedAt moves')
+    t.same(renamed?.createdAt, tenant.createdAt)
+
+    const cleared = await store.updateTenant(tenant.id, { dailyBudget: null, rateLimitPerMinute: null, allowedServices: null, monthlyBudget: '100' })
+    t.match(cleared, { dailyBudget: null, rateLimitPerMinute: null, allowedServices: null, monthlyBudget: '100' })
+
+    const disabled = await store.updateTenant(tenant.id, { disabled: true, scopes: ['balance:read'] })
+    t.match(disabled, { disabled: true, scopes: ['balance:read'], name: 'renamed' })
+    t.equal((await store.getTenant(tenant.id))?.disabled, true)
+    t.equal((await store.updateTenant(tenant.id, { disabled: false }))?.disabled, false)
+  })
+
+  t.test('updateTenant answers undefined for an unknown id', async (t) => {
+    t.equal(await store.updateTenant(987654, { name: 'x' }), undefined)
+  })
+
+  t.test('createKey stores the key; getKey and findKeyByPrefix find it', async (t) => {
+    const tenant = await newTenant(store)
+    const p = prefix()
+    const h = hash()
+    const key = await store.createKey({ tenantId: tenant.id, prefix: p, hash: h })
+    t.match(key, { tenantId: tenant.id, prefix: p, hash: h, expiresAt: null, revokedAt: null, lastUsedAt: null })
+    t.type(key.id, 'number')
+    t.ok(key.createdAt instanceof Date)
+    t.same(await store.getKey(key.id), key)
+    t.same(await store.findKeyByPrefix(p), key)
+  })
+
+  t.test('createKey keeps expiresAt to the millisecond', async (t) => {
+    const tenant = await newTenant(store)
+    const expiresAt = new Date(Date.now() + 86_400_123)
+    const key = await store.createKey({ tenantId: tenant.id, prefix: prefix(), hash: hash(), expiresAt })
+    t.equal(key.expiresAt?.getTime(), expiresAt.getTime())
+    t.equal((await store.getKey(key.id))?.expiresAt?.getTime(), expiresAt.getTime())
+  })
+
+  t.test('createKey refuses a duplicate prefix', async (t) => {
+    const tenant = await newTenant(store)
+    const p = prefix()
+    await store.createKey({ tenantId: tenant.id, prefix: p, hash: hash() })
+    await t.rejects(store.createKey({ tenantId: tenant.id, prefix: p, hash: hash() }))
+  })
+
+  t.test('createKey refuses an unknown tenant', async (t) => {
+    await t.rejects(store.createKey({ tenantId: 987654, prefix: prefix(), hash: hash() }))
+  })
+
+  t.test('unknown ids and prefixes answer undefined', async (t) => {
+    t.equal(await store.getKey(987654), undefined)
+    t.equal(await store.findKeyByPrefix('sgw_nothere'), undefined)
+    t.equal(await store.revokeKey(987654), undefined)
+  })
+
+  t.test('listKeys lists only the tenant\'s keys, oldest first', async (t) => {
+    const a = await newTenant(store)
+    const b = await newTenant(store)
+    const a1 = await store.createKey({ tenantId: a.id, prefix: prefix(), hash: hash() })
+    await store.createKey({ tenantId: b.id, prefix: prefix(), hash: hash() })
+    const a2 = await store.createKey({ tenantId: a.id, prefix: prefix(), hash: hash() })
+    t.same((await store.listKeys(a.id)).map((k) => k.id), [a1.id, a2.id])
+    t.same(await store.listKeys(987654), [])
+  })
+
+  t.test('revokeKey sets revokedAt once and is idempotent', async (t) => {
+    const tenant = await newTenant(store)
+    const key = await store.createKey({ tenantId: tenant.id, prefix: prefix(), hash: hash() })
+    const first = await store.revokeKey(key.id)
+    t.ok(first?.revokedAt instanceof Date)
+    const second = await store.revokeKey(key.id, new Date(Date.now() + 60_000))
+    t.same(second?.revokedAt, first?.revokedAt, 'a second revoke keeps the first time')
+    t.same((await store.findKeyByPrefix(key.prefix))?.revokedAt, first?.revokedAt)
+  })
+
+  t.test('touchKey records lastUsedAt', async (t) => {
+    const tenant = await newTenant(store)
+    const key = await store.createKey({ tenantId: tenant.id, prefix: prefix(), hash: hash() })
+    const at = new Date('2030-01-02T03:04:05.678Z')
+    await store.touchKey(key.id, at)
+    t.same((await store.getKey(key.id))?.lastUsedAt, at)
+  })
+})
