@@ -9,25 +9,24 @@ import autocannon from 'autocannon'
 const DURATION = Number(process.env.BENCH_SECONDS ?? '10')
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? '50')
 const SERVICES = process.env.BENCH_SERVICES ?? '100'
-const apiKey = 'bench-key-0123456789abcdef'
 
-async function start (which: string): Promise<{ child: ChildProcess, url: string, bytes: number }> {
+async function start (which: string): Promise<{ child: ChildProcess, url: string, bytes: number, key: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('target.ts', import.meta.url).pathname, which, SERVICES], {
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''
   child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
   while (!out.includes('\n')) await once(child.stdout as NodeJS.ReadableStream, 'data')
-  const [, url, bytes] = out.trim().split(' ')
-  return { child, url: url as string, bytes: Number(bytes) }
+  const [, url, bytes, key] = out.trim().split(' ')
+  return { child, url: url as string, bytes: Number(bytes), key: key as string }
 }
 
 async function measure (which: string): Promise<autocannon.Result & { bytes: number }> {
   const target = await start(which)
   try {
     // a short warm-up so the JIT has seen the hot path
-    await autocannon({ url: `${target.url}/services`, connections: CONNECTIONS, duration: 2, headers: { authorization: `Bearer ${apiKey}` } })
-    const result = await autocannon({ url: `${target.url}/services`, connections: CONNECTIONS, duration: DURATION, headers: { authorization: `Bearer ${apiKey}` } })
+    await autocannon({ url: `${target.url}/services`, connections: CONNECTIONS, duration: 2, headers: { authorization: `Bearer ${target.key}` } })
+    const result = await autocannon({ url: `${target.url}/services`, connections: CONNECTIONS, duration: DURATION, headers: { authorization: `Bearer ${target.key}` } })
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${which}: ${result.non2xx} non-2xx, ${result.errors} errors`)
     return { ...result, bytes: target.bytes }
   } finally {

@@ -1,27 +1,43 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
+import { idempotent } from '../src/idempotency.js'
 import { chunked, itemError, throwIfPanelFailed } from '../src/orders/chunked.js'
+import { actionable } from '../src/orders/ownership.js'
 import { cancelOrderSchema, cancelOrdersSchema } from '../schemas/orders.js'
 
 const cancels: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/:id/cancel', { schema: cancelOrderSchema, config: { scope: 'cancels:write' } }, async (request, reply) => {
+    const { tenant } = principalOf(request)
     const id = request.params.id
-    const result = (await app.panel.cancel([id])).get(id)
-    if (result === undefined) throw new GatewayError('upstream_invalid_response', 'The panel did not answer for this order')
-    if (!result.ok) throw result.error
-    return await reply.code(202).send({ id, cancelRequested: true as const })
+    return await idempotent(app.store, tenant.id, request, reply, async () => {
+      const { refused } = await actionable(app, tenant.id, [id], 'cancel')
+      const refusal = refused.get(id)
+      if (refusal !== undefined && !refusal.ok) throw refusal.error
+      const result = (await app.panel.cancel([id])).get(id)
+      if (result === undefined) throw new GatewayError('upstream_invalid_response', 'The panel did not answer for this order')
+      if (!result.ok) throw result.error
+      return { status: 202, body: { id, cancelRequested: true as const } }
+    })
   })
 
-  app.post('/orders/cancel', { schema: cancelOrdersSchema, config: { scope: 'cancels:write' } }, async (request) => {
-    const results = await chunked(request.body.orders, async (chunk) => await app.panel.cancel(chunk))
-    throwIfPanelFailed(results)
-    return {
-      items: request.body.orders.map((id) => {
-        const result = results.get(id)
-        if (result === undefined) return { id, error: itemError(new GatewayError('internal_error')) }
-        return result.ok ? { id, cancelRequested: true as const } : { id, error: itemError(result.error) }
-      })
-    }
+  app.post('/orders/cancel', { schema: cancelOrdersSchema, config: { scope: 'cancels:write' } }, async (request, reply) => {
+    const { tenant } = principalOf(request)
+    const ids = request.body.orders
+    return await idempotent(app.store, tenant.id, request, reply, async () => {
+      const { allowed, refused } = await actionable(app, tenant.id, ids, 'cancel')
+      const results = await chunked(allowed, async (chunk) => await app.panel.cancel(chunk))
+      throwIfPanelFailed(results)
+      return {
+        status: 200,
+        body: {
+          items: ids.map((id) => {
+            const r = results.get(id) ?? refused.get(id)
+            return r?.ok === true ? { id, cancelRequested: true as const } : { id, error: itemError(r?.ok === false ? r.error : undefined) }
+          })
+        }
+      }
+    })
   })
 }
 

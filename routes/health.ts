@@ -21,9 +21,9 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     return await probe.result
   }
 
-  app.get('/health', { schema: { ...healthSchema, security: [] }, config: { public: true } }, async () => ({ status: 'ok' as const }))
+  app.get('/health', { schema: { ...healthSchema, security: [] }, config: { public: true, rateLimit: false } }, async () => ({ status: 'ok' as const }))
 
-  app.get('/ready', { schema: { ...readySchema, security: [] }, config: { public: true } }, async (_request, reply) => {
+  app.get('/ready', { schema: { ...readySchema, security: [] }, config: { public: true, rateLimit: false } }, async (_request, reply) => {
     const upstream = await upstreamCheck()
     return await reply.code(upstream.ok ? 200 : 503).send({ status: upstream.ok ? 'ready' : 'not_ready', checks: { upstream } })
   })

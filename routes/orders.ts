@@ -1,57 +1,43 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { GatewayError } from '../src/errors.js'
-import { prepareOrder } from '../src/orders/rules.js'
-import { normaliseOrderStatus } from '../src/orders/status.js'
+import { principalOf } from '../src/auth.js'
+import { idempotent } from '../src/idempotency.js'
+import { placeOrder } from '../src/orders/place.js'
+import { fromStore, orderStatuses } from '../src/orders/lookup.js'
 import { itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
-import type { PanelOrderStatus } from '../src/upstream/types.js'
-import { getOrderSchema, listOrdersSchema, placeOrderSchema, type OrderT } from '../schemas/orders.js'
-
-export function toOrder (id: number, s: PanelOrderStatus): OrderT {
-  return {
-    id,
-    status: normaliseOrderStatus(s.status),
-    upstreamStatus: s.status,
-    charge: s.charge,
-    startCount: s.startCount,
-    remains: s.remains,
-    currency: s.currency,
-    ...(s.runs === undefined ? {} : { runs: s.runs }),
-    ...(s.posts === undefined ? {} : { posts: s.posts }),
-    ...(s.orders === undefined ? {} : { orders: s.orders })
-  }
-}
+import { getOrderSchema, listOrdersSchema, placeOrderSchema } from '../schemas/orders.js'
 
 const orders: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders', { schema: placeOrderSchema, config: { scope: 'orders:write' } }, async (request, reply) => {
-    const service = await app.catalog.service(request.body.service)
-    if (service === undefined) throw new GatewayError('unknown_service', `Service ${request.body.service} is not in the catalog`)
-    const prepared = prepareOrder(service, request.body)
-    const { order } = await app.panel.add(prepared.fields)
-    request.log.info({ order, service: service.id }, 'order placed')
-    return await reply.code(201).header('location', `/orders/${order}`).send({
-      id: order,
-      service: service.id,
-      status: 'pending' as const,
-      quantity: prepared.quantity,
-      estimatedCharge: prepared.estimatedCharge
+    const { tenant } = principalOf(request)
+    return await idempotent(app.store, tenant.id, request, reply, async () => {
+      const placed = await placeOrder(app, tenant, request.body)
+      request.log.info({ order: placed.id, service: placed.service, tenant: tenant.id }, 'order placed')
+      return { status: 201, body: placed, headers: { location: `/orders/${placed.id}` } }
     })
   })
 
   app.get('/orders/:id', { schema: getOrderSchema, config: { scope: 'orders:read' } }, async (request) => {
-    const result = await app.statuses.one(request.params.id)
-    if (!result.ok) throw result.error
-    return toOrder(request.params.id, result.value)
+    const id = request.params.id
+    const result = (await orderStatuses(app, principalOf(request).tenant.id, [id])).get(id)
+    if (result === undefined || !result.ok) throw result?.error ?? new Error('status lookup lost an id')
+    return result.value
   })
 
   app.get('/orders', { schema: listOrdersSchema, config: { scope: 'orders:read' } }, async (request) => {
-    const ids = parseIds(request.query.ids)
-    const results = await app.statuses.many(ids)
+    const tenantId = principalOf(request).tenant.id
+    const { ids: idList, status, limit, cursor } = request.query
+    if (idList === undefined) {
+      const page = await app.store.listOrders(tenantId, { limit, status, before: cursor === undefined ? undefined : Number(cursor) })
+      const last = page.at(-1)
+      return { items: page.map((order) => fromStore(order)), nextCursor: page.length === limit && last !== undefined ? String(last.localId) : null }
+    }
+    const ids = parseIds(idList)
+    const results = await orderStatuses(app, tenantId, ids)
     throwIfPanelFailed(results)
     return {
       items: ids.map((id) => {
         const result = results.get(id)
-        if (result === undefined) return { id, error: itemError(new GatewayError('internal_error')) }
-        return result.ok ? toOrder(id, result.value) : { id, error: itemError(result.error) }
+        return result?.ok === true ? result.value : { id, error: itemError(result?.ok === false ? result.error : undefined) }
       })
     }
   })

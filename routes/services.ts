@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
+import { serviceAllowed } from '../src/orders/allowlist.js'
+import type { Tenant } from '../src/store/types.js'
 import type { CatalogSnapshot } from '../src/catalog/catalog.js'
 import type { PanelService } from '../src/upstream/types.js'
 import { getServiceSchema, listCategoriesSchema, listServicesSchema, type ServicesQueryT } from '../schemas/services.js'
@@ -19,18 +22,24 @@ function matches (service: PanelService, query: ServicesQueryT, words: string[])
   return true
 }
 
-function render (snap: CatalogSnapshot, query: ServicesQueryT): string {
+function visible (snap: CatalogSnapshot, tenant: Tenant): PanelService[] {
+  return tenant.allowedServices === null ? snap.services : snap.services.filter((s) => serviceAllowed(tenant, s))
+}
+
+function render (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): string {
   const words = (query.q ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '')
-  const found = snap.services.filter((s) => matches(s, query, words))
+  const found = visible(snap, tenant).filter((s) => matches(s, query, words))
   return JSON.stringify({ items: found.slice(query.offset, query.offset + query.limit), total: found.length })
 }
 
 /** The answer for a query, serialised once per catalog snapshot (bounded), with its ETag. */
-function answer (snap: CatalogSnapshot, query: ServicesQueryT): { body: string, etag: string } {
-  const memoKey = JSON.stringify([query.category, query.type, query.q, query.refill, query.cancel, query.limit, query.offset])
+function answer (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): { body: string, etag: string } {
+  // Tenants with an allowlist see their own catalog; the rest share one.
+  const audience = tenant.allowedServices === null ? 'all' : `${tenant.id}@${tenant.updatedAt.getTime()}`
+  const memoKey = JSON.stringify([audience, query.category, query.type, query.q, query.refill, query.cancel, query.limit, query.offset])
   let body = snap.serialised.get(memoKey)
   if (body === undefined) {
-    body = render(snap, query)
+    body = render(snap, tenant, query)
     if (snap.serialised.size < MEMO_LIMIT) snap.serialised.set(memoKey, body)
   }
   const etag = snap.etag.slice(0, -1) + '.' + createHash('sha1').update(memoKey).digest('base64url').slice(0, 10) + '"'
@@ -47,7 +56,7 @@ function notModified (ifNoneMatch: string | undefined, etag: string): boolean {
 
 const services: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/services', { schema: listServicesSchema, config: { scope: 'services:read' } }, async (request, reply) => {
-    const { body, etag } = answer(await app.catalog.get(), request.query)
+    const { body, etag } = answer(await app.catalog.get(), principalOf(request).tenant, request.query)
     reply.header('etag', etag).header('cache-control', 'private, no-cache')
     if (notModified(request.headers['if-none-match'], etag)) return await reply.code(304).send(null)
     // Already serialised: a string with a JSON content type goes out as it is.
@@ -56,12 +65,17 @@ const services: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/services/:id', { schema: getServiceSchema, config: { scope: 'services:read' } }, async (request) => {
     const service = await app.catalog.service(request.params.id)
-    if (service === undefined) throw new GatewayError('not_found', `Service ${request.params.id} does not exist`)
+    if (service === undefined || !serviceAllowed(principalOf(request).tenant, service)) throw new GatewayError('not_found', `Service ${request.params.id} does not exist`)
     return service
   })
 
-  app.get('/categories', { schema: listCategoriesSchema, config: { scope: 'services:read' } }, async () => {
-    return { items: (await app.catalog.get()).categories }
+  app.get('/categories', { schema: listCategoriesSchema, config: { scope: 'services:read' } }, async (request) => {
+    const snap = await app.catalog.get()
+    const tenant = principalOf(request).tenant
+    if (tenant.allowedServices === null) return { items: snap.categories }
+    const counts = new Map<string, number>()
+    for (const s of visible(snap, tenant)) counts.set(s.category, (counts.get(s.category) ?? 0) + 1)
+    return { items: [...counts].map(([name, serviceCount]) => ({ name, serviceCount })) }
   })
 }
 

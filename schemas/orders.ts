@@ -50,15 +50,19 @@ export const OrderStatus = Type.Enum(ORDER_STATUSES, { description: 'Normalised 
 
 export const Order = Type.Object({
   id: Id,
+  service: Id,
   status: OrderStatus,
-  upstreamStatus: Type.String({ description: 'The panel\'s own status string', examples: ['In progress'] }),
+  upstreamStatus: Type.Union([Type.String(), Type.Null()], { description: 'The panel\'s own status string; null until the panel was asked', examples: ['In progress'] }),
   charge: Type.Union([Money, Type.Null()]),
   startCount: Type.Union([Type.Integer(), Type.Null()]),
   remains: Type.Union([Type.Integer(), Type.Null()], { description: 'Can be negative when the provider over-delivers' }),
   currency: Type.Union([Type.String(), Type.Null()]),
   runs: Type.Optional(Type.Integer()),
   posts: Type.Optional(Type.Integer()),
-  orders: Type.Optional(Type.Array(Id, { description: 'Child orders of drip-feed or subscription orders' }))
+  orders: Type.Optional(Type.Array(Id, { description: 'Child orders of drip-feed or subscription orders' })),
+  quantity: Type.Union([Type.Integer(), Type.Null()], { description: 'Total units ordered' }),
+  estimatedCharge: Type.Union([Money, Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' })
 })
 export type OrderT = Static<typeof Order>
 
@@ -68,7 +72,10 @@ export const OrderItem = Type.Union([
 ])
 
 export const OrdersQuery = Type.Object({
-  ids: IdList
+  ids: Type.Optional(IdList),
+  status: Type.Optional(OrderStatus),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: Type.Optional(Type.String({ pattern: '^\\d{1,15}$', description: 'nextCursor of the previous page' }))
 }, { additionalProperties: false })
 
 export const IdsBody = Type.Object({
@@ -92,10 +99,17 @@ export const getOrderSchema = {
 
 export const listOrdersSchema = {
   tags: ['orders'],
-  summary: 'Status of many orders',
-  description: 'Batched into panel calls of at most 100 ids; an id that fails has its error in its item.',
+  summary: 'Your orders, or the status of many',
+  description: 'With `ids`: their live status, batched into panel calls of at most 100 ids; an id that fails has its error in its item. ' +
+    'Without: your orders from the store, newest first, filtered by `status`, paged with `cursor`.',
   querystring: OrdersQuery,
-  response: { 200: Type.Object({ items: Type.Array(OrderItem) }), ...errorResponses }
+  response: {
+    200: Type.Object({
+      items: Type.Array(OrderItem),
+      nextCursor: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last' }))
+    }),
+    ...errorResponses
+  }
 }
 
 export const CancelResult = Type.Object({

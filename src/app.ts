@@ -1,7 +1,11 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { PanelClient } from './upstream/types.js'
+import type { Store } from './store/types.js'
+import { openStore } from './store/open.js'
+import storePlugin from './store/plugin.js'
+import rateLimit from './rate-limit.js'
 import { createPanelClient } from './upstream/client.js'
 import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
@@ -17,10 +21,14 @@ import refills from '../routes/refills.js'
 import cancels from '../routes/cancels.js'
 import balance from '../routes/balance.js'
 import health from '../routes/health.js'
+import admin from '../routes/admin.js'
+import me from '../routes/me.js'
 
 export interface AppDeps {
   /** A panel client the caller owns (and closes); by default one is made from config. */
   panel?: PanelClient
+  /** A store the caller owns (and closes); by default DATABASE_URL is opened. */
+  store?: Store
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream
 }
@@ -30,7 +38,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     logger: loggerOptions(config, deps.logStream),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -44,9 +52,13 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     logger: app.log
   })
 
+  const store = deps.store ?? await openStore(config.databaseUrl, { logger: app.log })
+
   await app.register(problemHandler)
   await app.register(openapi)
-  await app.register(auth, { apiKeys: config.apiKeys })
+  await app.register(storePlugin, { store, owned: deps.store === undefined })
+  await app.register(auth, { adminToken: config.adminToken, cacheTtlSeconds: config.authCacheSeconds })
+  await app.register(rateLimit, { perMinute: config.rateLimitPerMinute, unauthenticatedPerMinute: config.unauthenticatedRateLimitPerMinute })
   await app.register(panelPlugin, { client: panel, owned: deps.panel === undefined })
   await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
   await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })
@@ -57,5 +69,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(cancels)
   await app.register(balance)
   await app.register(health)
+  await app.register(me, { defaultRateLimit: config.rateLimitPerMinute })
+  if (config.adminToken !== undefined) await app.register(admin)
   return app
 }

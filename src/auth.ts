@@ -2,18 +2,27 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from './errors.js'
+import type { Scope } from './store/types.js'
+import { Authenticator, type Principal } from './tenancy/authenticator.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without a key (health, docs, spec). */
     public?: boolean
-    /** The scope a key needs for this route. */
-    scope?: string
+    /** Needs the ADMIN_TOKEN instead of a tenant key. */
+    admin?: boolean
+    /** The scope a tenant key needs for this route. */
+    scope?: Scope
   }
-}
-
-function digest (value: string): Buffer {
-  return createHash('sha256').update(value).digest()
+  interface FastifyRequest {
+    /** The calling tenant and key, once authenticated. */
+    principal: Principal | undefined
+    /** The request carried the valid ADMIN_TOKEN. */
+    isAdmin: boolean
+  }
+  interface FastifyInstance {
+    authenticator: Authenticator
+  }
 }
 
 /** The key a client sent: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
@@ -27,20 +36,62 @@ export function presentedKey (request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined
 }
 
+function digest (value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+export interface AuthOptions {
+  adminToken: string | undefined
+  cacheTtlSeconds: number
+}
+
 /**
- * The one authentication hook. Until tenants exist it accepts the keys of
- * API_KEYS; comparing SHA-256 digests in constant time leaks neither the keys
- * nor their lengths.
+ * Authentication in two steps around the rate limiter: `onRequest` finds who
+ * is calling (so the limiter can count per tenant, or per IP for strangers),
+ * `preParsing` refuses, before any body is read, who may not call the route.
  */
-export default fp<{ apiKeys: string[] }>(async (app, { apiKeys }) => {
-  const accepted = apiKeys.map(digest)
+export default fp<AuthOptions>(async (app, options) => {
+  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheTtlSeconds * 1000 })
+  const adminDigest = options.adminToken === undefined ? undefined : digest(options.adminToken)
+  app.decorate('authenticator', authenticator)
+  app.decorateRequest('principal', undefined)
+  app.decorateRequest('isAdmin', false)
+
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public === true || request.is404) return
+    const config = request.routeOptions.config
+    if (config.public === true || request.is404) return
     const key = presentedKey(request)
-    if (key === undefined) throw new GatewayError('unauthorized', 'Send your key as "Authorization: Bearer <key>" or "X-API-Key: <key>"')
-    const presented = digest(key)
-    let ok = false
-    for (const candidate of accepted) ok = timingSafeEqual(candidate, presented) || ok
-    if (!ok) throw new GatewayError('unauthorized', 'The key is not valid')
+    if (key === undefined) return
+    if (config.admin === true) {
+      request.isAdmin = adminDigest !== undefined && timingSafeEqual(adminDigest, digest(key))
+    } else {
+      request.principal = await authenticator.authenticate(key)
+    }
   })
-}, { name: 'auth' })
+
+  app.addHook('preParsing', async (request) => {
+    const config = request.routeOptions.config
+    if (config.public === true || request.is404) return
+    if (config.admin === true) {
+      if (!request.isAdmin) throw new GatewayError('unauthorized', 'Admin routes need "Authorization: Bearer <ADMIN_TOKEN>"')
+      return
+    }
+    const principal = request.principal
+    if (principal === undefined) {
+      throw new GatewayError('unauthorized', presentedKey(request) === undefined
+        ? 'Send your key as "Authorization: Bearer <key>" or "X-API-Key: <key>"'
+        : 'The key is not valid (unknown, revoked or expired)')
+    }
+    if (config.scope !== undefined && !principal.tenant.scopes.includes(config.scope)) {
+      throw new GatewayError('forbidden', `This key's tenant lacks the scope "${config.scope}"`)
+    }
+  })
+
+  app.addHook('onClose', async () => { authenticator.clear() })
+}, { name: 'auth', dependencies: ['store'] })
+
+/** The authenticated principal of a tenant route (the preParsing hook guarantees it). */
+export function principalOf (request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new GatewayError('unauthorized')
+  return request.principal
+}

@@ -8,8 +8,6 @@ export interface Config {
   panelConnections: number
   host: string
   port: number
-  /** Until tenancy lands: the keys accepted on the tenant routes. */
-  apiKeys: string[]
   adminToken: string | undefined
   databaseUrl: string
   redisUrl: string | undefined
@@ -18,6 +16,8 @@ export interface Config {
   servicesStaleSeconds: number
   statusBatchWindowMs: number
   rateLimitPerMinute: number
+  unauthenticatedRateLimitPerMinute: number
+  authCacheSeconds: number
   bodyLimitBytes: number
 }
 
@@ -74,10 +74,6 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
   if (requirePanel && panelKey === undefined) {
     throw new ConfigError('PANEL_KEY is not set: it is the API key of your panel account')
   }
-  const apiKeys = (str(env, 'API_KEYS') ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
-  for (const key of apiKeys) {
-    if (key.length < 16) throw new ConfigError('API_KEYS: every key must be at least 16 characters long')
-  }
   const adminToken = str(env, 'ADMIN_TOKEN')
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long')
@@ -101,7 +97,6 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     panelConnections: int(env, 'PANEL_CONNECTIONS', 16, 1, 512),
     host: str(env, 'HOST') ?? '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
-    apiKeys,
     adminToken,
     databaseUrl,
     redisUrl,
@@ -110,6 +105,8 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     servicesStaleSeconds: int(env, 'SERVICES_STALE_SECONDS', 3600, 0, 7 * 86400),
     statusBatchWindowMs: int(env, 'STATUS_BATCH_WINDOW_MS', 5, 0, 1000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
+    unauthenticatedRateLimitPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1000000),
+    authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 262144, 1024, 10485760)
   }
 }

@@ -6,7 +6,9 @@ export const ERRORS = {
   // client errors
   validation_failed: { status: 400, title: 'Request validation failed' },
   invalid_json: { status: 400, title: 'Request body is not valid JSON' },
+  invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
+  budget_exceeded: { status: 402, title: 'The order would exceed the tenant budget' },
   forbidden: { status: 403, title: 'Not allowed for this key' },
   not_found: { status: 404, title: 'Resource not found' },
   route_not_found: { status: 404, title: 'No such route' },
@@ -22,6 +24,8 @@ export const ERRORS = {
   refill_not_allowed: { status: 422, title: 'Refill is not available for this order' },
   cancel_not_allowed: { status: 422, title: 'Cancel is not available for this order' },
   order_not_completed: { status: 409, title: 'The order is not completed yet' },
+  idempotency_in_flight: { status: 409, title: 'A request with this Idempotency-Key is still in flight' },
+  idempotency_key_reused: { status: 422, title: 'This Idempotency-Key was used with another request' },
   duplicate_active_order: { status: 409, title: 'An active order for this link exists' },
   rate_limited: { status: 429, title: 'Too many requests' },
   // upstream (panel) failures

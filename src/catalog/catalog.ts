@@ -68,10 +68,9 @@ export class Catalog {
 
   async get (): Promise<CatalogSnapshot> {
     const value = await this.#cache.fetch('catalog')
-    // fetch() only resolves undefined when aborted; it is never aborted here.
-    if (value === undefined) throw new Error('catalog fetch was aborted')
-    // lru-cache hands back the stale snapshot when the refresh failed; past the window it is no answer.
-    if (!this.#usable(value)) throw this.#lastError
+    // When the refresh failed lru-cache resolves the stale snapshot, or
+    // undefined when there is none; past the stale window it is no answer.
+    if (value === undefined || !this.#usable(value)) throw this.#lastError ?? new Error('catalog unavailable')
     return value
   }
 

@@ -40,7 +40,7 @@ export function throwIfPanelFailed<T> (results: Map<number, ItemResult<T>>): voi
   if (first !== undefined) throw first
 }
 
-export function itemError (error: GatewayError): { code: string, status: number, detail: string } {
+export function itemError (error: GatewayError = new GatewayError('internal_error')): { code: string, status: number, detail: string } {
   return { code: error.code, status: error.statusCode, detail: error.message }
 }
 

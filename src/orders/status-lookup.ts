@@ -1,9 +1,6 @@
-import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
 import type { ItemResult, PanelClient, PanelOrderStatus } from '../upstream/types.js'
-import { isFinal, normaliseOrderStatus } from './status.js'
-
-const PANEL_BATCH = 100
+import { PANEL_BATCH } from './chunked.js'
 
 const MISSING = { ok: false as const, error: new GatewayError('upstream_invalid_response', 'The panel left this order out of its answer') }
 
@@ -14,8 +11,6 @@ function asGatewayError (error: unknown): GatewayError {
 export interface StatusLookupOptions {
   /** How long a lookup waits for others to share its panel call. */
   windowMs: number
-  /** Final statuses kept in memory (they never change, so are never fetched again). */
-  finalCacheSize?: number
   onBatch?: (size: number) => void
 }
 
@@ -24,24 +19,21 @@ type Waiter = (result: ItemResult<PanelOrderStatus>) => void
 /**
  * Order status lookups, coalesced: every id asked for within `windowMs` goes
  * into one multi-status panel call (≤100 ids each), and an id asked for twice
- * meanwhile is fetched once. Final statuses are answered from memory.
+ * meanwhile is fetched once. (Final statuses are kept by the store, which
+ * is asked first, so they never come here.)
  */
 export class StatusLookup {
   readonly #panel: PanelClient
   readonly #options: StatusLookupOptions
   readonly #waiting = new Map<number, Waiter[]>()
-  readonly #finals: LRUCache<number, PanelOrderStatus>
   #timer: NodeJS.Timeout | undefined
 
   constructor (panel: PanelClient, options: StatusLookupOptions) {
     this.#panel = panel
     this.#options = options
-    this.#finals = new LRUCache({ max: options.finalCacheSize ?? 100_000 })
   }
 
   async one (id: number): Promise<ItemResult<PanelOrderStatus>> {
-    const final = this.#finals.get(id)
-    if (final !== undefined) return { ok: true, value: final }
     return await new Promise((resolve) => this.#enqueue(id, resolve))
   }
 
@@ -72,7 +64,8 @@ export class StatusLookup {
     this.#waiting.clear()
     const ids = [...batch.keys()]
     for (let i = 0; i < ids.length; i += PANEL_BATCH) {
-      void this.#fetch(ids.slice(i, i + PANEL_BATCH), batch)
+      // #fetch settles every waiter itself, failures included
+      this.#fetch(ids.slice(i, i + PANEL_BATCH), batch).catch(() => {})
     }
   }
 
@@ -88,7 +81,6 @@ export class StatusLookup {
     }
     for (const id of ids) {
       const result = results.get(id) ?? MISSING
-      if (result.ok && isFinal(normaliseOrderStatus(result.value.status))) this.#finals.set(id, result.value)
       for (const waiter of batch.get(id) ?? []) waiter(result)
     }
   }

@@ -70,8 +70,10 @@ export async function reserveOrder (ctx: StoreContext, o: ReserveOrder): Promise
 }
 
 async function setState (ctx: StoreContext, localId: number, state: OrderState, upstreamId?: number): Promise<void> {
+  // A just-placed order is pending until the panel says otherwise.
+  const placed = upstreamId === undefined ? {} : { upstream_id: upstreamId, status: 'pending' }
   await ctx.db.updateTable('orders')
-    .set({ state, updated_at: iso(new Date()), ...(upstreamId === undefined ? {} : { upstream_id: upstreamId }) })
+    .set({ state, updated_at: iso(new Date()), ...placed })
     .where('local_id', '=', localId)
     .execute()
 }

@@ -22,21 +22,25 @@ const ENV = { PANEL_TIMEOUT_MS: '500' }
 for (const [fault, status, code] of FAULTS) {
   t.test(`panel fault "${fault}" gives ${status} ${code} on every route, and add reaches the panel at most once`, async (t) => {
     const gw = await gateway(t, { env: ENV })
-    const { items } = (await gw.request({ url: '/services?type=Default' })).json()
+    const { items } = (await gw.request({ url: '/services?type=Default&refill=true&cancel=true' })).json()
     const service = items[0]
-    const placed = (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json()
+    const order = async (): Promise<number> => (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json().id
+    const placed = { id: await order() }
+    const other = await order()
+    gw.sim.setOrderStatus(placed.id, 'Completed')
+    const refill = (await gw.request({ method: 'POST', url: `/orders/${placed.id}/refill` })).json().id as number
     gw.sim.resetCalls()
     gw.sim.setFault(fault)
 
     const routes: Array<{ method: 'GET' | 'POST', url: string, payload?: object }> = [
       { method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/d', quantity: service.min } },
-      { method: 'GET', url: `/orders/${placed.id as number}` },
-      { method: 'GET', url: `/orders?ids=${placed.id as number},${(placed.id as number) + 1}` },
-      { method: 'POST', url: `/orders/${placed.id as number}/refill` },
+      { method: 'GET', url: `/orders/${placed.id}` },
+      { method: 'GET', url: `/orders?ids=${placed.id},${other}` },
+      { method: 'POST', url: `/orders/${placed.id}/refill` },
       { method: 'POST', url: '/orders/refill', payload: { orders: [placed.id] } },
-      { method: 'GET', url: '/refills/1' },
-      { method: 'GET', url: '/refills?ids=1,2' },
-      { method: 'POST', url: `/orders/${placed.id as number}/cancel` },
+      { method: 'GET', url: `/refills/${refill}` },
+      { method: 'GET', url: `/refills?ids=${refill}` },
+      { method: 'POST', url: `/orders/${placed.id}/cancel` },
       { method: 'POST', url: '/orders/cancel', payload: { orders: [placed.id] } },
       { method: 'GET', url: '/balance' }
     ]

@@ -1,0 +1,39 @@
+import { GatewayError } from '../errors.js'
+import { ALL_SCOPES, type ApiKey, type NewTenant, type Store, type Tenant } from '../store/types.js'
+import { generateKey } from './keys.js'
+
+// Tenant and key management shared by the admin routes and the CLI.
+
+export interface IssuedKey {
+  id: number
+  key: string
+  prefix: string
+  expiresAt: Date | null
+}
+
+export async function createTenant (store: Store, input: Omit<NewTenant, 'scopes'> & { scopes?: NewTenant['scopes'] }): Promise<{ tenant: Tenant, key: IssuedKey }> {
+  const tenant = await store.createTenant({ ...input, scopes: input.scopes ?? [...ALL_SCOPES] })
+  return { tenant, key: await issueKey(store, tenant.id) }
+}
+
+export async function issueKey (store: Store, tenantId: number, expiresAt: Date | null = null): Promise<IssuedKey> {
+  if (await store.getTenant(tenantId) === undefined) throw new GatewayError('not_found', `Tenant ${tenantId} does not exist`)
+  if (expiresAt !== null && expiresAt.getTime() <= Date.now()) {
+    throw new GatewayError('validation_failed', 'expiresAt must be in the future')
+  }
+  const generated = generateKey()
+  const record = await store.createKey({ tenantId, prefix: generated.prefix, hash: generated.hash, expiresAt })
+  return { id: record.id, key: generated.key, prefix: record.prefix, expiresAt: record.expiresAt }
+}
+
+/** A key as listed: never its secret or hash. */
+export function publicKey (key: ApiKey): { id: number, tenantId: number, prefix: string, createdAt: string, expiresAt: string | null, revokedAt: string | null } {
+  return {
+    id: key.id,
+    tenantId: key.tenantId,
+    prefix: key.prefix,
+    createdAt: key.createdAt.toISOString(),
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    revokedAt: key.revokedAt?.toISOString() ?? null
+  }
+}
