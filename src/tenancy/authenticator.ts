@@ -9,8 +9,13 @@ export interface Principal {
 
 interface Entry {
   principal: Principal | null
+  /** Known even when refused (a disabled tenant), so enabling it again clears the entry. */
+  tenantId: number | null
+  keyId: number | null
   expiresAt: number | null
 }
+
+const UNKNOWN: Entry = { principal: null, tenantId: null, keyId: null, expiresAt: null }
 
 /**
  * Key → tenant, with the answer cached by the key's hash so the hot path costs
@@ -42,23 +47,22 @@ export class Authenticator {
 
   async #load (prefix: string, hash: string): Promise<Entry> {
     const record = await this.#store.findKeyByPrefix(prefix)
-    if (record === undefined || record.revokedAt !== null || !sameHash(record.hash, hash)) {
-      return { principal: null, expiresAt: null }
-    }
+    if (record === undefined || record.revokedAt !== null || !sameHash(record.hash, hash)) return UNKNOWN
     const tenant = await this.#store.getTenant(record.tenantId)
-    if (tenant === undefined || tenant.disabled) return { principal: null, expiresAt: null }
-    return { principal: { tenant, keyId: record.id }, expiresAt: record.expiresAt?.getTime() ?? null }
+    const known = { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt?.getTime() ?? null }
+    if (tenant === undefined || tenant.disabled) return { principal: null, ...known }
+    return { principal: { tenant, keyId: record.id }, ...known }
   }
 
   invalidateKey (keyId: number): void {
     for (const [hash, entry] of this.#cache.entries()) {
-      if (entry.principal?.keyId === keyId) this.#cache.delete(hash)
+      if (entry.keyId === keyId) this.#cache.delete(hash)
     }
   }
 
   invalidateTenant (tenantId: number): void {
     for (const [hash, entry] of this.#cache.entries()) {
-      if (entry.principal?.tenant.id === tenantId) this.#cache.delete(hash)
+      if (entry.tenantId === tenantId) this.#cache.delete(hash)
     }
   }
 

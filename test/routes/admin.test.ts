@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { startSimulator } from '../../src/simulator/index.js'
+import { ADMIN_TOKEN, gateway } from '../helper.js'
+
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+
+t.test('admin routes need the ADMIN_TOKEN; a tenant key is not enough', async (t) => {
+  const gw = await gateway(t)
+  t.equal((await gw.app.inject({ url: '/admin/tenants' })).statusCode, 401)
+  t.equal((await gw.request({ url: '/admin/tenants' })).statusCode, 401)
+  t.equal((await gw.app.inject({ url: '/admin/tenants', headers: { authorization: 'Bearer not-the-admin-token' } })).json().code, 'unauthorized')
+  t.equal((await gw.app.inject({ url: '/admin/tenants', headers: admin })).statusCode, 200)
+})
+
+t.test('without ADMIN_TOKEN there are no admin routes', async (t) => {
+  const gw = await gateway(t, { env: { ADMIN_TOKEN: '' } })
+  t.equal((await gw.app.inject({ url: '/admin/tenants', headers: admin })).statusCode, 404)
+})
+
+t.test('POST /admin/tenants creates a tenant with every scope and shows its key once', async (t) => {
+  const gw = await gateway(t)
+  const res = await gw.app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'reports', dailyBudget: '25.50' } })
+  t.equal(res.statusCode, 201)
+  const { tenant, key, keyId } = res.json()
+  t.match(tenant, { name: 'reports', dailyBudget: '25.5', monthlyBudget: null, disabled: false })
+  t.same(tenant.scopes, ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'])
+  t.match(key, /^sgw_[\w-]{8}_[\w-]{43}$/)
+  t.type(keyId, 'number')
+  t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).json().tenant.name, 'reports')
+  const listed = (await gw.app.inject({ url: `/admin/tenants/${tenant.id as number}/keys`, headers: admin })).json().items
+  t.equal(listed.length, 1)
+  t.notOk(JSON.stringify(listed).includes(key), 'the key list holds no secret')
+  t.match(listed[0], { id: keyId, prefix: key.slice(0, 12), revokedAt: null })
+  t.notOk('hash' in listed[0], 'nor the hash')
+})
+
+t.test('admin refuses bad tenant input', async (t) => {
+  const gw = await gateway(t)
+  for (const payload of [{}, { name: '' }, { name: 'x', scopes: ['root'] }, { name: 'x', dailyBudget: 1.5 }, { name: 'x', dailyBudget: '1,5' }, { name: 'x', extra: 1 }]) {
+    const res = await gw.app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload })
+    t.equal(res.statusCode, 400, JSON.stringify(payload))
+    t.equal(res.json().code, 'validation_failed')
+  }
+  t.equal((await gw.app.inject({ url: '/admin/tenants/999', headers: admin })).statusCode, 404)
+})
+
+t.test('a revoked key is refused at once while the tenant\'s other key keeps working', async (t) => {
+  const gw = await gateway(t)
+  const second = await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: {} })
+  t.equal(second.statusCode, 201)
+  const rotated = second.json().key as string
+  t.equal((await gw.request({ url: '/me' })).statusCode, 200, 'old key works (and is now cached)')
+  const keys = (await gw.app.inject({ url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin })).json().items
+  const old = keys.find((k: { prefix: string }) => gw.key.startsWith(k.prefix))
+  t.equal((await gw.app.inject({ method: 'DELETE', url: `/admin/keys/${old.id as number}`, headers: admin })).statusCode, 204)
+  const refused = await gw.request({ url: '/me' })
+  t.equal(refused.statusCode, 401, 'revoked key refused from the next request on')
+  t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${rotated}` } })).statusCode, 200, 'the other key works')
+  t.equal((await gw.app.inject({ method: 'DELETE', url: '/admin/keys/99999', headers: admin })).statusCode, 404)
+})
+
+t.test('an expired key is refused', async (t) => {
+  const gw = await gateway(t)
+  const soon = new Date(Date.now() + 300).toISOString()
+  const { key } = (await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: { expiresAt: soon } })).json()
+  t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 200)
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 401)
+  const past = await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: { expiresAt: '2000-01-01T00:00:00Z' } })
+  t.equal(past.statusCode, 400)
+})
+
+t.test('PATCH can disable a tenant: its keys are refused at once, and enabled again', async (t) => {
+  const gw = await gateway(t)
+  t.equal((await gw.request({ url: '/me' })).statusCode, 200)
+  const off = await gw.app.inject({ method: 'PATCH', url: `/admin/tenants/${gw.tenant.id}`, headers: admin, payload: { disabled: true } })
+  t.equal(off.statusCode, 200)
+  t.equal(off.json().disabled, true)
+  t.equal((await gw.request({ url: '/me' })).statusCode, 401)
+  await gw.app.inject({ method: 'PATCH', url: `/admin/tenants/${gw.tenant.id}`, headers: admin, payload: { disabled: false, rateLimitPerMinute: 7 } })
+  t.equal((await gw.request({ url: '/me' })).json().rateLimitPerMinute, 7, 'changes apply at once')
+})
+
+t.test('GET /admin/tenants/:id/usage counts orders and spend per day and month', async (t) => {
+  const gw = await gateway(t)
+  const s = (await gw.request({ url: '/services?type=Default' })).json().items[0]
+  await gw.request({ method: 'POST', url: '/orders', payload: { service: s.id, link: 'https://a.b/c', quantity: s.min } })
+  const usage = (await gw.app.inject({ url: `/admin/tenants/${gw.tenant.id}/usage?days=3`, headers: admin })).json()
+  t.equal(usage.days.length, 3)
+  t.equal(usage.days.at(-1).orders, 1)
+  t.equal(usage.months.at(-1).orders, 1)
+  t.match(usage.days.at(-1).spend, /^\d+(\.\d+)?$/)
+})
+
+t.test('after a restart nothing is lost, and the database holds no plaintext key', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-gateway-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const sim = await startSimulator({ progressMs: 60_000 })
+  t.teardown(async () => { await sim.close() })
+  const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ADMIN_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent' })
+
+  const first = await buildApp(config)
+  const { tenant, key } = (await first.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'durable' } })).json()
+  const auth = { authorization: `Bearer ${key as string}` }
+  const s = (await first.inject({ url: '/services?type=Default', headers: auth })).json().items[0]
+  const body = { service: s.id, link: 'https://a.b/c', quantity: s.min }
+  const placed = await first.inject({ method: 'POST', url: '/orders', headers: { ...auth, 'idempotency-key': 'durable-1' }, payload: body })
+  t.equal(placed.statusCode, 201)
+  await first.close()
+
+  const files = await readdir(dir)
+  for (const file of files) {
+    t.notOk((await readFile(join(dir, file))).includes(key), `${file} holds no plaintext key`)
+  }
+
+  const second = await buildApp(config)
+  t.teardown(async () => { await second.close() })
+  t.equal((await second.inject({ url: '/me', headers: auth })).json().tenant.id, tenant.id, 'the key still works')
+  t.same((await second.inject({ url: '/orders', headers: auth })).json().items.map((o: { id: number }) => o.id), [placed.json().id], 'the order is there')
+  const replay = await second.inject({ method: 'POST', url: '/orders', headers: { ...auth, 'idempotency-key': 'durable-1' }, payload: body })
+  t.same(replay.json(), placed.json(), 'the idempotency record survived')
+  t.equal(sim.calls('add'), 1)
+})
