@@ -1,7 +1,7 @@
 import t from 'tap'
 import { gateway, type Gateway } from '../helper.js'
 
-interface Service { id: number, min: number, rate: string, category: string, refill: boolean, cancel: boolean }
+interface Service { id: number, min: number, max: number, rate: string, category: string, refill: boolean, cancel: boolean }
 
 async function defaultService (gw: Gateway): Promise<Service> {
   return (await gw.request({ url: '/services?type=Default&refill=true&cancel=true' })).json().items[0]

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { Value } from 'typebox/value'
+import { ConfigError, loadConfig } from './config.js'
+import { GatewayError } from './errors.js'
+import { openStore } from './store/open.js'
+import type { Store } from './store/types.js'
+import { createTenant, issueKey, publicKey } from './tenancy/admin.js'
+import { NewTenantBody } from '../schemas/admin.js'
+
+const USAGE = `smm-gateway: manage tenants and keys in the gateway's store (DATABASE_URL)
+
+  tenants create --name NAME [--scopes a,b] [--rate-limit N] [--daily-budget 10.00]
+                 [--monthly-budget 200.00] [--services 1,2] [--categories "Cat A,Cat B"]
+  tenants list
+  tenants disable TENANT_ID
+  tenants enable TENANT_ID
+  keys issue TENANT_ID [--expires-at 2027-01-01T00:00:00Z]
+  keys list TENANT_ID
+  keys revoke KEY_ID
+
+Output is JSON. A new key is printed once; only its hash is stored.
+A running gateway sees a revocation within AUTH_CACHE_SECONDS.`
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: 'string' },
+    scopes: { type: 'string' },
+    'rate-limit': { type: 'string' },
+    'daily-budget': { type: 'string' },
+    'monthly-budget': { type: 'string' },
+    services: { type: 'string' },
+    categories: { type: 'string' },
+    'expires-at': { type: 'string' },
+    help: { type: 'boolean', short: 'h' }
+  }
+})
+
+function list (value: string | undefined): string[] | undefined {
+  return value?.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+function id (value: string | undefined, what: string): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw new GatewayError('validation_failed', `${what} must be a positive integer`)
+  return Number(value)
+}
+
+function tenantInput (): unknown {
+  const services = list(values.services)?.map((s) => id(s, '--services'))
+  const categories = list(values.categories)
+  return {
+    name: values.name,
+    ...(values.scopes === undefined ? {} : { scopes: list(values.scopes) }),
+    ...(values['rate-limit'] === undefined ? {} : { rateLimitPerMinute: id(values['rate-limit'], '--rate-limit') }),
+    ...(values['daily-budget'] === undefined ? {} : { dailyBudget: values['daily-budget'] }),
+    ...(values['monthly-budget'] === undefined ? {} : { monthlyBudget: values['monthly-budget'] }),
+    ...(services === undefined && categories === undefined ? {} : { allowedServices: { ids: services ?? [], categories: categories ?? [] } })
+  }
+}
+
+async function run (store: Store, [noun, verb, arg]: string[]): Promise<unknown> {
+  switch (`${noun ?? ''} ${verb ?? ''}`) {
+    case 'tenants create': {
+      const input = tenantInput()
+      if (!Value.Check(NewTenantBody, input)) {
+        const first = Value.Errors(NewTenantBody, input)[0]
+        throw new GatewayError('validation_failed', `invalid tenant: ${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim())
+      }
+      const { tenant, key } = await createTenant(store, input)
+      return { tenant, key: key.key, keyId: key.id }
+    }
+    case 'tenants list':
+      return await store.listTenants({ limit: 10_000 })
+    case 'tenants disable':
+    case 'tenants enable': {
+      const tenant = await store.updateTenant(id(arg, 'TENANT_ID'), { disabled: verb === 'disable' })
+      if (tenant === undefined) throw new GatewayError('not_found', `Tenant ${arg ?? ''} does not exist`)
+      return tenant
+    }
+    case 'keys issue': {
+      const expiresAt = values['expires-at'] === undefined ? null : new Date(values['expires-at'])
+      if (expiresAt !== null && Number.isNaN(expiresAt.getTime())) throw new GatewayError('validation_failed', '--expires-at must be an ISO date')
+      return await issueKey(store, id(arg, 'TENANT_ID'), expiresAt)
+    }
+    case 'keys list':
+      return (await store.listKeys(id(arg, 'TENANT_ID'))).map(publicKey)
+    case 'keys revoke': {
+      const key = await store.revokeKey(id(arg, 'KEY_ID'))
+      if (key === undefined) throw new GatewayError('not_found', `Key ${arg ?? ''} does not exist`)
+      return publicKey(key)
+    }
+    default:
+      throw new GatewayError('validation_failed', 'unknown command')
+  }
+}
+
+if (values.help === true || positionals.length === 0) {
+  process.stdout.write(USAGE + '\n')
+} else {
+  try {
+    const config = loadConfig(undefined, { requirePanel: false })
+    const store = await openStore(config.databaseUrl)
+    try {
+      process.stdout.write(JSON.stringify(await run(store, positionals), null, 2) + '\n')
+    } finally {
+      await store.close()
+    }
+  } catch (err) {
+    if (err instanceof GatewayError || err instanceof ConfigError) {
+      process.stderr.write(`smm-gateway: ${err.message}\n`)
+      if (err instanceof GatewayError && err.code === 'validation_failed') process.stderr.write('\n' + USAGE + '\n')
+      process.exitCode = 1
+    } else {
+      throw err
+    }
+  }
+}

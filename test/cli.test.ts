@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { startSimulator } from '../src/simulator/index.js'
+
+const exec = promisify(execFile)
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname
+
+async function cli (databaseUrl: string, ...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl } })
+    return { stdout, stderr, code: 0 }
+  } catch (err) {
+    const e = err as { stdout: string, stderr: string, code: number }
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code }
+  }
+}
+
+t.test('the CLI manages tenants and keys in the store a gateway uses', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const db = `sqlite:${join(dir, 'gateway.db')}`
+
+  const created = await cli(db, 'tenants', 'create', '--name', 'ops', '--scopes', 'services:read,orders:read', '--daily-budget', '5.00', '--services', '1,2')
+  t.equal(created.code, 0, created.stderr)
+  const { tenant, key, keyId } = JSON.parse(created.stdout)
+  t.match(tenant, { name: 'ops', scopes: ['services:read', 'orders:read'], dailyBudget: '5', allowedServices: { ids: [1, 2], categories: [] } })
+  t.match(key, /^sgw_/)
+
+  const issued = JSON.parse((await cli(db, 'keys', 'issue', String(tenant.id))).stdout)
+  const listed = JSON.parse((await cli(db, 'keys', 'list', String(tenant.id))).stdout)
+  t.same(listed.map((k: { id: number }) => k.id), [keyId, issued.id])
+  t.notOk(JSON.stringify(listed).includes(key), 'no secrets listed')
+  t.equal(JSON.parse((await cli(db, 'tenants', 'list')).stdout).length, 1)
+
+  const revoked = JSON.parse((await cli(db, 'keys', 'revoke', String(keyId))).stdout)
+  t.type(revoked.revokedAt, 'string')
+
+  const sim = await startSimulator()
+  t.teardown(async () => { await sim.close() })
+  const app = await buildApp(loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, DATABASE_URL: db, LOG_LEVEL: 'silent' }))
+  t.teardown(async () => { await app.close() })
+  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 401, 'revoked by the CLI')
+  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${issued.key as string}` } })).statusCode, 200, 'issued by the CLI')
+
+  t.equal((await cli(db, 'tenants', 'disable', String(tenant.id))).code, 0)
+})
+
+t.test('the CLI says what is wrong and exits non-zero', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const db = `sqlite:${join(dir, 'gateway.db')}`
+  const bad = await cli(db, 'tenants', 'create', '--name', 'x', '--scopes', 'root')
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /invalid tenant/)
+  const missing = await cli(db, 'keys', 'revoke', '999')
+  t.equal(missing.code, 1)
+  t.match(missing.stderr, /Key 999 does not exist/)
+  t.match((await cli(db, 'nonsense')).stderr, /unknown command/)
+  t.match((await cli(db)).stdout, /tenants create/, 'usage without arguments')
+})
