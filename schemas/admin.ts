@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Id, IdParams, Money, errorResponses, Problem } from './common.js'
+import { Id, IdParams, Money, errorResponses, ProblemRef } from './common.js'
 
 export const SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
 
@@ -64,7 +64,7 @@ export const KeyInfo = Type.Object({
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 })
 
-const adminErrors = { ...errorResponses, 415: Problem, 422: Problem }
+const adminErrors = { ...errorResponses, 415: ProblemRef, 422: ProblemRef }
 
 export const createTenantSchema = {
   tags: ['admin'],

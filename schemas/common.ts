@@ -13,10 +13,14 @@ export const Problem = Type.Object({
     message: Type.String()
   }), { description: 'For validation_failed: what is wrong where' }))
 }, {
+  $id: 'Problem',
   additionalProperties: true,
   description: 'An RFC 9457 problem (application/problem+json)'
 })
 export type ProblemT = Static<typeof Problem>
+
+/** Routes refer to the one Problem schema (registered with app.addSchema), so the spec holds it once. */
+export const ProblemRef = Type.Ref('Problem')
 
 export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [23501] })
 
@@ -52,13 +56,13 @@ export const ItemError = Type.Object({
 
 /** Error responses every authenticated route can give. */
 export const errorResponses = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  429: Problem,
-  500: Problem,
-  502: Problem,
-  503: Problem,
-  504: Problem
+  400: ProblemRef,
+  401: ProblemRef,
+  403: ProblemRef,
+  404: ProblemRef,
+  429: ProblemRef,
+  500: ProblemRef,
+  502: ProblemRef,
+  503: ProblemRef,
+  504: ProblemRef
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { Id, IdList, IdParams, ItemError, Line, Lines, Money, errorResponses, Problem } from './common.js'
+import { Id, IdList, IdParams, ItemError, Line, Lines, Money, errorResponses, ProblemRef } from './common.js'
 
 export const ORDER_STATUSES = ['pending', 'in_progress', 'processing', 'completed', 'partial', 'canceled', 'refunded', 'failed'] as const
 
@@ -87,7 +87,7 @@ export const placeOrderSchema = {
   summary: 'Place an order',
   description: 'Validated against the service (type fields, min/max) before the panel is called.',
   body: NewOrder,
-  response: { 201: PlacedOrder, ...errorResponses, 402: Problem, 409: Problem, 415: Problem, 422: Problem }
+  response: { 201: PlacedOrder, ...errorResponses, 402: ProblemRef, 409: ProblemRef, 415: ProblemRef, 422: ProblemRef }
 }
 
 export const getOrderSchema = {
@@ -121,7 +121,7 @@ export const cancelOrderSchema = {
   tags: ['cancels'],
   summary: 'Ask the panel to cancel an order',
   params: IdParams,
-  response: { 202: CancelResult, ...errorResponses, 409: Problem, 422: Problem }
+  response: { 202: CancelResult, ...errorResponses, 409: ProblemRef, 422: ProblemRef }
 }
 
 export const cancelOrdersSchema = {
@@ -131,6 +131,6 @@ export const cancelOrdersSchema = {
   response: {
     200: Type.Object({ items: Type.Array(Type.Union([CancelResult, Type.Object({ id: Id, error: ItemError })])) }),
     ...errorResponses,
-    415: Problem
+    415: ProblemRef
   }
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Id, IdList, IdParams, ItemError, errorResponses, Problem } from './common.js'
+import { Id, IdList, IdParams, ItemError, errorResponses, ProblemRef } from './common.js'
 import { IdsBody } from './orders.js'
 
 export const REFILL_STATUSES = ['pending', 'in_progress', 'completed', 'rejected', 'failed'] as const
@@ -19,7 +19,7 @@ export const refillOrderSchema = {
   tags: ['refills'],
   summary: 'Request a refill of an order',
   params: IdParams,
-  response: { 201: Refill, ...errorResponses, 409: Problem, 422: Problem }
+  response: { 201: Refill, ...errorResponses, 409: ProblemRef, 422: ProblemRef }
 }
 
 export const refillOrdersSchema = {
@@ -29,7 +29,7 @@ export const refillOrdersSchema = {
   response: {
     200: Type.Object({ items: Type.Array(Type.Union([Refill, Type.Object({ order: Id, error: ItemError })])) }),
     ...errorResponses,
-    415: Problem
+    415: ProblemRef
   }
 }
 

@@ -6,7 +6,14 @@ import { loadConfig } from './config.js'
  * is a placeholder: building the spec never calls the panel.
  */
 export async function openapiYaml (): Promise<string> {
-  const config = loadConfig({ PANEL_URL: 'http://127.0.0.1:9/api/v2', PANEL_KEY: 'unused', LOG_LEVEL: 'silent' })
+  // Placeholders: the admin routes exist only with a token; the store is in memory.
+  const config = loadConfig({
+    PANEL_URL: 'http://127.0.0.1:9/api/v2',
+    PANEL_KEY: 'unused',
+    ADMIN_TOKEN: 'placeholder-admin-token',
+    DATABASE_URL: 'sqlite::memory:',
+    LOG_LEVEL: 'silent'
+  })
   const app = await buildApp(config)
   try {
     await app.ready()

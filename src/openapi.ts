@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { Problem } from '../schemas/common.js'
 
 export const API_DESCRIPTION = `A typed, documented gateway in front of an SMM panel (API v2).
 
@@ -10,7 +11,10 @@ Money is a decimal string, never a float.`
 
 /** The spec comes from the routes' TypeBox schemas; Swagger UI serves it at /docs. */
 export default fp(async (app) => {
+  app.addSchema(Problem)
   await app.register(swagger, {
+    // Shared schemas appear in components under their $id (e.g. Problem).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
     openapi: {
       openapi: '3.1.0',
       info: { title: 'smm-gateway', version: '0.1.0', description: API_DESCRIPTION },
@@ -20,12 +24,15 @@ export default fp(async (app) => {
         { name: 'refills', description: 'Refills of delivered orders' },
         { name: 'cancels', description: 'Cancelling orders' },
         { name: 'balance', description: 'The panel account' },
+        { name: 'tenant', description: 'The calling tenant' },
+        { name: 'admin', description: 'Tenants and keys (Bearer ADMIN_TOKEN)' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Your gateway key' },
-          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' }
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN, for /admin routes' }
         }
       },
       security: [{ bearerAuth: [] }, { apiKeyHeader: [] }]

@@ -15,11 +15,13 @@ t.test('GET /openapi.json serves the spec without a key, with every route and it
   const spec = res.json()
   t.equal(spec.openapi, '3.1.0')
   for (const path of ['/services', '/services/{id}', '/categories', '/orders', '/orders/{id}', '/orders/{id}/refill',
-    '/orders/refill', '/refills/{id}', '/refills', '/orders/{id}/cancel', '/orders/cancel', '/balance', '/health', '/ready']) {
+    '/orders/refill', '/refills/{id}', '/refills', '/orders/{id}/cancel', '/orders/cancel', '/balance', '/health', '/ready', '/me',
+    '/admin/tenants', '/admin/tenants/{id}', '/admin/tenants/{id}/keys', '/admin/keys/{id}', '/admin/tenants/{id}/usage']) {
     t.ok(spec.paths[path], `documents ${path}`)
   }
   t.ok(spec.paths['/orders'].post.responses['422'], 'POST /orders documents its 422 problem')
   t.ok(spec.components.securitySchemes.bearerAuth, 'has the bearer security scheme')
+  t.ok(spec.components.schemas.Problem, 'the problem schema is shared, not repeated')
 })
 
 t.test('GET /docs serves Swagger UI without a key', async (t) => {

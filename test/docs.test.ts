@@ -1,0 +1,17 @@
+import { readFile } from 'node:fs/promises'
+import t from 'tap'
+import { errorsMarkdown } from '../src/error-docs.js'
+import { ERRORS } from '../src/errors.js'
+
+t.test('docs/errors.md matches the code (run `npm run errors-doc` when this fails)', async (t) => {
+  const committed = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8')
+  t.equal(committed, errorsMarkdown())
+  for (const code of Object.keys(ERRORS)) t.match(committed, `\`${code}\``, `documents ${code}`)
+})
+
+t.test('the README links the error table and shows the two quick-start commands', async (t) => {
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+  t.match(readme, 'docs/errors.md')
+  t.match(readme, 'npm ci && npm run demo')
+  t.match(readme, 'npm ci && npm test')
+})
