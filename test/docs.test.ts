@@ -15,3 +15,15 @@ t.test('the README links the error table and shows the two quick-start commands'
   t.match(readme, 'npm ci && npm run demo')
   t.match(readme, 'npm ci && npm test')
 })
+
+t.test('.env.example and the README list every variable config.ts reads', async (t) => {
+  const source = await readFile(new URL('../src/config.ts', import.meta.url), 'utf8')
+  const names = [...source.matchAll(/(?:str|int)\(env, '([A-Z_]+)'/g)].map((m) => m[1] as string)
+  t.ok(names.length >= 15, `found ${names.length} variables`)
+  const example = await readFile(new URL('../.env.example', import.meta.url), 'utf8')
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+  for (const name of new Set(names)) {
+    t.match(example, new RegExp(`^${name}=`, 'm'), `.env.example has ${name}`)
+    t.match(readme, `\`${name}\``, `README has ${name}`)
+  }
+})
