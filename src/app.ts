@@ -10,6 +10,8 @@ import { createPanelClient } from './upstream/client.js'
 import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
 import problemHandler from './problem-handler.js'
+import metrics from './metrics.js'
+import { requestId } from './request-id.js'
 import openapi from './openapi.js'
 import auth from './auth.js'
 import panelPlugin from './upstream/plugin.js'
@@ -37,7 +39,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const app = Fastify({
     logger: loggerOptions(config, deps.logStream),
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
@@ -54,7 +57,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   const store = deps.store ?? await openStore(config.databaseUrl, { logger: app.log })
 
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(problemHandler)
+  await app.register(metrics, { token: config.metricsToken })
   await app.register(openapi)
   await app.register(storePlugin, { store, owned: deps.store === undefined })
   await app.register(auth, { adminToken: config.adminToken, cacheTtlSeconds: config.authCacheSeconds })

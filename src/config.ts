@@ -19,6 +19,7 @@ export interface Config {
   unauthenticatedRateLimitPerMinute: number
   authCacheSeconds: number
   bodyLimitBytes: number
+  metricsToken: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -107,6 +108,7 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
     unauthenticatedRateLimitPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1000000),
     authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
-    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 262144, 1024, 10485760)
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 262144, 1024, 10485760),
+    metricsToken: str(env, 'METRICS_TOKEN')
   }
 }

@@ -48,6 +48,7 @@ export default fp(async (app) => {
     } else {
       problem = frameworkError(err) ?? new GatewayError('internal_error', 'Something went wrong; the request id is in the log', { cause: err })
     }
+    app.metrics.problems.inc({ code: problem.code })
     if (problem.statusCode >= 500) {
       request.log.error({ err: problem, code: problem.code }, 'request failed')
     } else {

@@ -18,6 +18,8 @@ export interface CatalogOptions {
   /** How long past the TTL a snapshot may still be served while the panel fails. */
   staleMs: number
   onRefreshError?: (err: unknown, servingStale: boolean) => void
+  /** Each read: from cache, fetched from the panel, or stale because the panel failed. */
+  onRead?: (result: 'hit' | 'miss' | 'stale') => void
 }
 
 function snapshot (services: PanelService[]): CatalogSnapshot {
@@ -44,10 +46,12 @@ export class Catalog {
   readonly #cache: LRUCache<'catalog', CatalogSnapshot>
   readonly #staleMs: number
   readonly #ttlMs: number
+  readonly #onRead: CatalogOptions['onRead']
   #lastError: unknown
 
   constructor (panel: PanelClient, options: CatalogOptions) {
     this.#ttlMs = options.ttlMs
+    this.#onRead = options.onRead
     this.#staleMs = options.staleMs
     this.#cache = new LRUCache<'catalog', CatalogSnapshot>({
       max: 1,
@@ -67,10 +71,12 @@ export class Catalog {
   }
 
   async get (): Promise<CatalogSnapshot> {
-    const value = await this.#cache.fetch('catalog')
+    const status: LRUCache.Status<'catalog', CatalogSnapshot> = {}
+    const value = await this.#cache.fetch('catalog', { status })
     // When the refresh failed lru-cache resolves the stale snapshot, or
     // undefined when there is none; past the stale window it is no answer.
     if (value === undefined || !this.#usable(value)) throw this.#lastError ?? new Error('catalog unavailable')
+    this.#onRead?.(status.fetchError !== undefined ? 'stale' : status.fetch === 'hit' ? 'hit' : 'miss')
     return value
   }
 

@@ -18,7 +18,8 @@ export default fp<CatalogPluginOptions>(async (app, options) => {
     staleMs: options.staleSeconds * 1000,
     onRefreshError: (err, servingStale) => {
       app.log.warn({ err, servingStale }, 'catalog refresh failed')
-    }
+    },
+    onRead: (result) => { app.metrics.catalogReads.inc({ result }) }
   })
   app.decorate('catalog', catalog)
   app.addHook('onClose', async () => { catalog.clear() })

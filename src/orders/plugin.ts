@@ -8,7 +8,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ windowMs: number }>(async (app, { windowMs }) => {
-  const statuses = new StatusLookup(app.panel, { windowMs })
+  const statuses = new StatusLookup(app.panel, { windowMs, onBatch: (size) => { app.metrics.statusBatchSize.observe(size) } })
   app.decorate('statuses', statuses)
   app.addHook('onClose', async () => { statuses.close() })
 }, { name: 'statuses', dependencies: ['panel'] })

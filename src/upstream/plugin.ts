@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { PanelClient } from './types.js'
+import { meteredClient } from './metered.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,6 +15,9 @@ export interface PanelPluginOptions {
 }
 
 export default fp<PanelPluginOptions>(async (app, { client, owned }) => {
-  app.decorate('panel', client)
+  app.decorate('panel', meteredClient(client, (action, outcome, seconds) => {
+    app.metrics.upstreamCalls.inc({ action, outcome })
+    app.metrics.upstreamDuration.observe({ action, outcome }, seconds)
+  }))
   if (owned) app.addHook('onClose', async () => { await client.close() })
-}, { name: 'panel' })
+}, { name: 'panel', dependencies: ['metrics'] })

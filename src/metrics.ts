@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { timingSafeEqual, createHash } from 'node:crypto'
+import { GatewayError } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+/**
+ * Prometheus metrics, one registry per app. Every label set is bounded:
+ * route templates, status codes, panel actions, error codes — never an
+ * order id, a tenant or a key.
+ */
+export class Metrics {
+  readonly registry = new Registry()
+  readonly requests = new Counter({ name: 'smm_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] })
+  readonly requestDuration = new Histogram({ name: 'smm_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15], registers: [this.registry] })
+  readonly problems = new Counter({ name: 'smm_problems_total', help: 'Error answers by code (rate_limited, budget_exceeded, upstream_timeout, …)', labelNames: ['code'], registers: [this.registry] })
+  readonly upstreamCalls = new Counter({ name: 'smm_upstream_calls_total', help: 'Panel calls by action and outcome (ok or error code)', labelNames: ['action', 'outcome'], registers: [this.registry] })
+  readonly upstreamDuration = new Histogram({ name: 'smm_upstream_call_duration_seconds', help: 'Panel call duration, retries included', labelNames: ['action', 'outcome'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] })
+  readonly catalogReads = new Counter({ name: 'smm_catalog_reads_total', help: 'Catalog reads: hit, miss (fetched) or stale (panel failing)', labelNames: ['result'], registers: [this.registry] })
+  readonly statusBatchSize = new Histogram({ name: 'smm_status_batch_size', help: 'Order ids per multi-status panel call', buckets: [1, 2, 5, 10, 25, 50, 75, 100], registers: [this.registry] })
+  readonly breakerState = new Gauge({ name: 'smm_upstream_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] })
+
+  constructor () {
+    collectDefaultMetrics({ register: this.registry, prefix: 'smm_' })
+  }
+}
+
+export interface MetricsOptions {
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  token: string | undefined
+}
+
+export default fp<MetricsOptions>(async (app, options) => {
+  const metrics = new Metrics()
+  app.decorate('metrics', metrics)
+  const tokenDigest = options.token === undefined ? undefined : createHash('sha256').update(options.token).digest()
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.is404 ? 'not_found' : (request.routeOptions.url ?? 'unknown')
+    const labels = { method: request.method, route, status: String(reply.statusCode) }
+    metrics.requests.inc(labels)
+    metrics.requestDuration.observe(labels, reply.elapsedTime / 1000)
+  })
+
+  app.get('/metrics', { schema: { hide: true }, config: { public: true, rateLimit: false } }, async (request, reply) => {
+    if (tokenDigest !== undefined) {
+      const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? ''
+      if (!timingSafeEqual(tokenDigest, createHash('sha256').update(presented).digest())) {
+        throw new GatewayError('unauthorized', 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"')
+      }
+    }
+    return await reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+}, { name: 'metrics' })

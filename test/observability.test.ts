@@ -1,0 +1,63 @@
+import t from 'tap'
+import { gateway } from './helper.js'
+
+function metric (text: string, name: string, labels: Record<string, string> = {}): number {
+  const line = text.split('\n').find((l) => l.startsWith(name + '{') || l.startsWith(name + ' ')
+    ? Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`))
+    : false)
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+t.test('a valid X-Request-Id is kept and echoed; anything else is replaced', async (t) => {
+  const gw = await gateway(t)
+  const kept = await gw.request({ url: '/services', headers: { 'x-request-id': 'trace-abc.123' } })
+  t.equal(kept.headers['x-request-id'], 'trace-abc.123')
+  t.ok(gw.logs.some((l) => JSON.parse(l).requestId === 'trace-abc.123'), 'the id is in the log lines')
+  const replaced = await gw.request({ url: '/services', headers: { 'x-request-id': 'bad id\twith "quotes"' } })
+  t.match(replaced.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  const problem = await gw.app.inject({ url: '/nope' })
+  t.ok(problem.headers['x-request-id'], 'errors carry the id too')
+})
+
+t.test('logs are JSON lines with request ids and no secrets', async (t) => {
+  const gw = await gateway(t)
+  await gw.request({ url: '/services', headers: { 'x-api-key': gw.key, authorization: `Bearer ${gw.key}` } })
+  await gw.request({ method: 'POST', url: '/orders', payload: { service: 1, link: 'https://a.b/c', quantity: 1 } })
+  for (const line of gw.logs) {
+    const entry = JSON.parse(line)
+    t.type(entry.level, 'number')
+    t.notOk(line.includes(gw.key), 'no tenant key')
+    t.notOk(line.includes(gw.sim.key), 'no panel key')
+  }
+  t.ok(gw.logs.filter((l) => JSON.parse(l).msg === 'request completed').every((l) => JSON.parse(l).requestId !== undefined))
+})
+
+t.test('GET /metrics is Prometheus text that moves with traffic', async (t) => {
+  const gw = await gateway(t)
+  const before = (await gw.app.inject({ url: '/metrics' })).body
+  t.match(before, /# TYPE smm_http_requests_total counter/)
+  await gw.request({ url: '/services' })
+  await gw.request({ url: '/services' })
+  await gw.request({ method: 'POST', url: '/orders', payload: { service: 987654, link: 'https://a.b/c', quantity: 100 } })
+  await gw.request({ url: '/orders?ids=1,2' })
+  const res = await gw.app.inject({ url: '/metrics' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain/)
+  const text = res.body
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    t.match(line, /^[a-zA-Z_:][\w:]*(\{[^}]*\})? (-?[\d.e+-]+|nan|[+-]inf)$/i, 'a sample line (Go parses NaN in any case)')
+  }
+  t.equal(metric(text, 'smm_http_requests_total', { route: '/services', status: '200' }), 2)
+  t.equal(metric(text, 'smm_upstream_calls_total', { action: 'services', outcome: 'ok' }), 1)
+  t.equal(metric(text, 'smm_catalog_reads_total', { result: 'miss' }), 1)
+  t.ok(metric(text, 'smm_catalog_reads_total', { result: 'hit' }) >= 2)
+  t.equal(metric(text, 'smm_problems_total', { code: 'unknown_service' }), 1)
+  t.notOk(/order|tenant|key=/.test(text.split('\n').filter((l) => !l.startsWith('#')).join('\n').replace(/route="[^"]*"/g, '')), 'no per-order, per-tenant or per-key labels')
+})
+
+t.test('METRICS_TOKEN protects /metrics', async (t) => {
+  const gw = await gateway(t, { env: { METRICS_TOKEN: 'metrics-token-0123456789' } })
+  t.equal((await gw.app.inject({ url: '/metrics' })).statusCode, 401)
+  t.equal((await gw.app.inject({ url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } })).statusCode, 200)
+})
