@@ -9,6 +9,9 @@ import type { Store } from './store/types.js'
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 const TTL_SECONDS = 24 * 60 * 60
+// Far longer than any panel call may take (PANEL_TIMEOUT_MS ≤ 300 s): a claim
+// this old was left by a process that died mid-call, so its outcome is unknown.
+const IN_FLIGHT_SECONDS = 600
 
 export interface Outcome {
   status: number
@@ -55,7 +58,7 @@ export async function idempotent (
   const key = idempotencyKey(request)
   if (key === undefined) return await send(reply, await work())
   const route = `${request.method} ${request.url.split('?')[0] ?? ''}`
-  const claim = await store.claimIdempotency({ tenantId, key, fingerprint: fingerprint(route, request.body ?? null), route, ttlSeconds: TTL_SECONDS })
+  const claim = await store.claimIdempotency({ tenantId, key, fingerprint: fingerprint(route, request.body ?? null), route, ttlSeconds: TTL_SECONDS, inFlightSeconds: IN_FLIGHT_SECONDS })
   switch (claim.state) {
     case 'in_flight':
       throw new GatewayError('idempotency_in_flight', 'A request with this Idempotency-Key is still running; retry shortly', { retryAfter: 1 })

@@ -50,7 +50,9 @@ export async function claimIdempotency (ctx: StoreContext, r: ClaimIdempotency):
         headers: (ctx.json(row.headers) ?? {}) as Record<string, string>
       }
     }
-    return row.state === 'unknown' ? { state: 'unknown' } : { state: 'in_flight' }
+    if (row.state === 'unknown') return { state: 'unknown' }
+    const abandoned = r.inFlightSeconds !== undefined && toDate(row.created_at).getTime() + r.inFlightSeconds * 1000 <= now.getTime()
+    return abandoned ? { state: 'unknown' } : { state: 'in_flight' }
   }
   throw new Error(`idempotency key kept changing under contention (${ATTEMPTS} attempts)`)
 }

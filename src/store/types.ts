@@ -116,6 +116,8 @@ export interface ClaimIdempotency {
   fingerprint: string
   route: string
   ttlSeconds: number
+  /** A claim still in flight after this long belongs to a process that died mid-call: report it as `unknown`. */
+  inFlightSeconds?: number
   now?: Date
 }
 

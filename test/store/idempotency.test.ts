@@ -30,6 +30,15 @@ await eachEngine(t, async (t, { name, store, open }) => {
     }
   })
 
+  t.test('a claim left in flight past inFlightSeconds (its process died) reports unknown', async (t) => {
+    const { id } = await newTenant(store)
+    const key = newKey()
+    const start = new Date('2026-01-01T00:00:00Z')
+    await claim({ tenantId: id, key, now: start })
+    t.same(await claim({ tenantId: id, key, inFlightSeconds: 600, now: new Date(start.getTime() + 599_000) }), { state: 'in_flight' })
+    t.same(await claim({ tenantId: id, key, inFlightSeconds: 600, now: new Date(start.getTime() + 600_000) }), { state: 'unknown' })
+  })
+
   t.test('another fingerprint or route with the same key is a mismatch', async (t) => {
     const { id } = await newTenant(store)
     const key = newKey()
