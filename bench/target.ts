@@ -11,7 +11,7 @@ const which = process.argv[2]
 const services = Number(process.argv[3] ?? '100')
 
 const sim = await startSimulator({ services })
-const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000' })
+const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' })
 const gateway = await buildApp(config)
 const apiKey = (await createTenant(gateway.store, { name: 'bench' })).key.key
 const warm = await gateway.inject({ url: '/services', headers: { authorization: `Bearer ${apiKey}` } })
