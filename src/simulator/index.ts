@@ -1,0 +1,116 @@
+import type { AddressInfo } from 'node:net'
+import { CallLog, type CallRecord } from './calls.js'
+import { defaultCatalog, generateCatalog, type SimService } from './catalog.js'
+import { FaultSwitch, type Fault, type FaultOptions } from './faults.js'
+import { OrderBook, type OrderStatus, type SimOrder } from './orders.js'
+import { Protocol } from './protocol.js'
+import type { Quirks } from './quirks.js'
+import { API_PATH, createSimServer, type SimContext } from './server.js'
+
+export { defaultCatalog, generateCatalog, SERVICE_TYPES, type ServiceType, type SimService } from './catalog.js'
+export { FAULTS, type Fault, type FaultOptions } from './faults.js'
+export { MESSAGES } from './messages.js'
+export { ORDER_STATUSES, type OrderStatus, type RefillStatus, type SimOrder } from './orders.js'
+export type { Quirks } from './quirks.js'
+export type { CallRecord } from './calls.js'
+
+export const DEFAULT_KEY = 'sim-secret-key'
+
+export interface SimulatorOptions {
+  /** The accepted API key, default 'sim-secret-key'. */
+  key?: string
+  /** Default '127.0.0.1'. */
+  host?: string
+  /** Default 0 (ephemeral). */
+  port?: number
+  /** The catalog, or N generated services; default: the default catalog. */
+  services?: SimService[] | number
+  /** Starting balance, default '1000.00' (currency USD). */
+  balance?: string
+  /** Time per status step (Pending → In progress → Completed/Partial), default 2000. */
+  progressMs?: number
+  /** Added to every answer, default 0. */
+  latencyMs?: number
+  quirks?: Quirks
+  /** Answer `add` with the link-duplicate error while an order for the same link and service is active; default false. */
+  rejectDuplicateLinks?: boolean
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:43123/api/v2 */
+  readonly url: string
+  /** e.g. http://127.0.0.1:43123 */
+  readonly origin: string
+  readonly key: string
+  setFault: (fault: Fault | null, options?: FaultOptions) => void
+  setLatency: (ms: number) => void
+  setQuirks: (quirks: Quirks) => void
+  /** Calls received per action (every POST /api/v2, faults included; 'unknown' when no action); no argument: total. */
+  calls: (action?: string) => number
+  /** The calls received, oldest first, fields without the key. */
+  callLog: () => CallRecord[]
+  resetCalls: () => void
+  /** Pins an order's status (it stops progressing); Partial and Canceled refund the undelivered part. */
+  setOrderStatus: (order: number, status: OrderStatus, fields?: { remains?: number, startCount?: number }) => void
+  setBalance: (balance: string) => void
+  order: (id: number) => SimOrder | undefined
+  close: () => Promise<void>
+}
+
+function catalogOf (services: SimService[] | number | undefined): SimService[] {
+  if (services === undefined) return defaultCatalog()
+  if (typeof services === 'number') return generateCatalog(services)
+  return services.map((s) => ({ ...s }))
+}
+
+function checkLatency (ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latency must be a non-negative number of ms: ${ms}`)
+  return ms
+}
+
+/** Starts a panel speaking API v2 on `POST <origin>/api/v2`. */
+export async function startSimulator (options: SimulatorOptions = {}): Promise<Simulator> {
+  const key = options.key ?? DEFAULT_KEY
+  if (typeof key !== 'string' || key === '') throw new RangeError('the simulator key must be a non-empty string')
+  const host = options.host ?? '127.0.0.1'
+  const book = new OrderBook({
+    catalog: catalogOf(options.services),
+    balance: options.balance ?? '1000.00',
+    progressMs: options.progressMs ?? 2000,
+    rejectDuplicateLinks: options.rejectDuplicateLinks ?? false
+  })
+  const ctx: SimContext = {
+    key,
+    book,
+    protocol: new Protocol(book, options.quirks),
+    faults: new FaultSwitch(),
+    calls: new CallLog(),
+    latencyMs: checkLatency(options.latencyMs ?? 0)
+  }
+  const { server, close } = createSimServer(ctx)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host, port: options.port ?? 0 }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  return {
+    url: origin + API_PATH,
+    origin,
+    key,
+    setFault: (fault, faultOptions) => ctx.faults.set(fault, faultOptions),
+    setLatency: (ms) => { ctx.latencyMs = checkLatency(ms) },
+    setQuirks: (quirks) => ctx.protocol.setQuirks(quirks),
+    calls: (action) => ctx.calls.count(action),
+    callLog: () => ctx.calls.entries(),
+    resetCalls: () => ctx.calls.reset(),
+    setOrderStatus: (order, status, fields) => { book.setOrderStatus(order, status, fields) },
+    setBalance: (balance) => book.setBalance(balance),
+    order: (id) => book.order(id),
+    close
+  }
+}
