@@ -43,7 +43,7 @@ await eachEngine(t, async (t, { store }) => {
       estimatedCharge: '0.27819',
       charge: null,
       state: 'placed',
-      status: null,
+      status: 'pending',
       upstreamStatus: null,
       startCount: null,
       remains: null,
