@@ -13,11 +13,15 @@ const Check = Type.Object({
 
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  checks: Type.Object({ upstream: Check })
+  checks: Type.Object({
+    upstream: Check,
+    /** The circuit to the panel: `detail` is closed, half_open or open; not ok while open. */
+    breaker: Type.Optional(Check)
+  })
 })
 
 export const readySchema = {
   tags: ['health'],
-  summary: 'Readiness: the panel answers',
+  summary: 'Readiness: the panel answers and the circuit to it is not open',
   response: { 200: Readiness, 503: Readiness }
 }

@@ -61,3 +61,17 @@ t.test('METRICS_TOKEN protects /metrics', async (t) => {
   t.equal((await gw.app.inject({ url: '/metrics' })).statusCode, 401)
   t.equal((await gw.app.inject({ url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } })).statusCode, 200)
 })
+
+t.test('under event-loop pressure the gateway sheds load with 503 overloaded, but /health answers', async (t) => {
+  const gw = await gateway(t, { env: { MAX_EVENT_LOOP_DELAY_MS: '10' } })
+  const end = Date.now() + 1200
+  while (Date.now() < end) {
+    // block the event loop for longer than one pressure sample
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const res = await gw.request({ url: '/me' })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().code, 'overloaded')
+  t.equal(res.headers['retry-after'], '5')
+  t.equal((await gw.app.inject({ url: '/health' })).statusCode, 200)
+})

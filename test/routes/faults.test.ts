@@ -17,7 +17,8 @@ const FAULTS: Array<[Fault, number, string]> = [
   ['redirect', 502, 'upstream_invalid_response']
 ]
 
-const ENV = { PANEL_TIMEOUT_MS: '500' }
+// A breaker that never opens here, so every call shows the fault's own code (test/routes/resilience.test.ts covers the breaker).
+const ENV = { PANEL_TIMEOUT_MS: '500', BREAKER_FAILURES: '1000' }
 
 for (const [fault, status, code] of FAULTS) {
   t.test(`panel fault "${fault}" gives ${status} ${code} on every route, and add reaches the panel at most once`, async (t) => {

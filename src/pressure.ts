@@ -1,0 +1,27 @@
+import { getHeapStatistics } from 'node:v8'
+import fp from 'fastify-plugin'
+import underPressure from '@fastify/under-pressure'
+import { GatewayError, toProblem } from './errors.js'
+
+export interface PressureOptions {
+  maxEventLoopDelayMs: number
+}
+
+/**
+ * Sheds load with 503 `overloaded` when the event loop lags or the heap nears
+ * its limit, instead of answering everyone late. /health still answers: a
+ * busy process is alive.
+ */
+export default fp<PressureOptions>(async (app, options) => {
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs,
+    maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.9),
+    pressureHandler: (request, reply, type, value) => {
+      if (request.routeOptions.url === '/health') return
+      request.log.warn({ type, value }, 'under pressure: shedding load')
+      const problem = new GatewayError('overloaded', 'The gateway is overloaded; retry shortly', { retryAfter: 5 })
+      app.metrics.problems.inc({ code: problem.code })
+      reply.code(503).header('retry-after', '5').type('application/problem+json').send(toProblem(problem))
+    }
+  })
+}, { name: 'pressure', dependencies: ['metrics'] })
