@@ -1,8 +1,20 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
-FROM node:24-slim AS build
+# Production image: Node 24 on Debian slim, running as the unprivileged `node`
+# user, SQLite data in a volume. test/dockerfile.test.ts runs these build and
+# start steps outside Docker, so keep them plain (it knows npm ci, npm run
+# build, apt-get, mkdir and chown).
+
+FROM node:24-slim AS base
 WORKDIR /app
+
+# better-sqlite3 is a native module: prebuild-install fetches a binary when it
+# can, otherwise node-gyp compiles it, which needs these.
+FROM base AS toolchain
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+
+# TypeScript compiled with the dev dependencies.
+FROM toolchain AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -10,17 +22,21 @@ COPY routes ./routes
 COPY schemas ./schemas
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled code only.
-FROM node:24-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
-WORKDIR /app
-COPY package.json package-lock.json ./
+# The runtime's dependencies, from the lock file, compiled against the same
+# base image as the runtime; the toolchain stays behind.
+FROM toolchain AS prod-deps
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM base AS runtime
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATABASE_URL=sqlite:/app/data/gateway.db
+COPY package.json package-lock.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME ["/app/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/src/server.js"]

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Problem } from '../schemas/common.js'
+import { DOCS_CSP } from './edges.js'
 
 export const API_DESCRIPTION = `A typed, documented gateway in front of an SMM panel (API v2).
 
@@ -45,7 +46,8 @@ export default fp(async (app) => {
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: true }
+    uiConfig: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: true },
+    staticCSP: DOCS_CSP
   })
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
 }, { name: 'openapi' })
