@@ -6,11 +6,16 @@ import type { Store } from './store/types.js'
 import { openStore } from './store/open.js'
 import storePlugin from './store/plugin.js'
 import rateLimit from './rate-limit.js'
+import redisPlugin from './redis.js'
+import authInvalidations from './auth-invalidations.js'
 import { createPanelClient } from './upstream/client.js'
+import { createResilientClient } from './upstream/resilient.js'
 import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
 import problemHandler from './problem-handler.js'
+import edges from './edges.js'
 import metrics from './metrics.js'
+import pressure from './pressure.js'
 import { requestId } from './request-id.js'
 import openapi from './openapi.js'
 import auth from './auth.js'
@@ -35,6 +40,11 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream
 }
 
+/** Believe X-Forwarded-For up to `hops` proxies deep (Fastify does so at run time, but its types take no number). */
+function trustHops (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, deps.logStream),
@@ -43,27 +53,46 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
 
-  const panel = deps.panel ?? createPanelClient({
+  // Only the client made here gets the breaker and the limiter; one passed in is the caller's to shape.
+  const panel = deps.panel ?? createResilientClient(createPanelClient({
     url: config.panelUrl,
     key: config.panelKey,
     timeoutMs: config.panelTimeoutMs,
     connections: config.panelConnections,
     logger: app.log
+  }), {
+    timeoutMs: config.panelTimeoutMs,
+    breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
+    limiter: { maxConcurrency: config.panelMaxConcurrency, maxPerSecond: config.panelMaxRps, queueLimit: config.panelQueueLimit }
   })
 
-  const store = deps.store ?? await openStore(config.databaseUrl, { logger: app.log })
+  const store = deps.store ?? await openStore(config.databaseUrl, {
+    logger: app.log,
+    ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
+  })
 
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  await app.register(edges, { corsOrigins: config.corsOrigins })
   await app.register(problemHandler)
   await app.register(metrics, { token: config.metricsToken })
+  await app.register(pressure, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
   await app.register(openapi)
   await app.register(storePlugin, { store, owned: deps.store === undefined })
+  await app.register(redisPlugin, { url: config.redisUrl })
   await app.register(auth, { adminToken: config.adminToken, cacheTtlSeconds: config.authCacheSeconds })
-  await app.register(rateLimit, { perMinute: config.rateLimitPerMinute, unauthenticatedPerMinute: config.unauthenticatedRateLimitPerMinute })
+  await app.register(authInvalidations, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+  await app.register(rateLimit, {
+    perMinute: config.rateLimitPerMinute,
+    unauthenticatedPerMinute: config.unauthenticatedRateLimitPerMinute,
+    redis: app.redis,
+    redisKeyPrefix: config.redisKeyPrefix,
+    onRedisError: config.rateLimitOnRedisError
+  })
   await app.register(panelPlugin, { client: panel, owned: deps.panel === undefined })
   await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
   await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from './config.js'
 import { GatewayError } from './errors.js'
 import { openStore } from './store/open.js'
 import type { Store } from './store/types.js'
+import { announceInvalidation } from './auth-invalidations.js'
+import type { Invalidation } from './tenancy/authenticator.js'
 import { createTenant, issueKey, publicKey } from './tenancy/admin.js'
 import { NewTenantBody } from '../schemas/admin.js'
 
@@ -20,7 +22,8 @@ const USAGE = `smm-gateway: manage tenants and keys in the gateway's store (DATA
   keys revoke KEY_ID
 
 Output is JSON. A new key is printed once; only its hash is stored.
-A running gateway sees a revocation within AUTH_CACHE_SECONDS.`
+A running gateway sees a revocation or a disabled tenant within
+AUTH_CACHE_SECONDS; with REDIS_URL set, the CLI tells the gateways at once.`
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -95,16 +98,28 @@ async function run (store: Store, [noun, verb, arg]: string[]): Promise<unknown>
   }
 }
 
+/** What running gateways must drop from their auth caches once the command succeeded. */
+function invalidationOf ([noun, verb, arg]: string[]): Invalidation | undefined {
+  if (noun === 'keys' && verb === 'revoke') return { key: Number(arg) }
+  if (noun === 'tenants' && (verb === 'disable' || verb === 'enable')) return { tenant: Number(arg) }
+  return undefined
+}
+
 if (values.help === true || positionals.length === 0) {
   process.stdout.write(USAGE + '\n')
 } else {
   try {
     const config = loadConfig(undefined, { requirePanel: false })
-    const store = await openStore(config.databaseUrl)
+    const store = await openStore(config.databaseUrl, config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
     try {
       process.stdout.write(JSON.stringify(await run(store, positionals), null, 2) + '\n')
     } finally {
       await store.close()
+    }
+    const invalidation = invalidationOf(positionals)
+    if (invalidation !== undefined && config.redisUrl !== undefined &&
+      !await announceInvalidation(config.redisUrl, config.redisKeyPrefix, invalidation)) {
+      process.stderr.write('smm-gateway: warning: Redis unreachable; running gateways see the change within AUTH_CACHE_SECONDS\n')
     }
   } catch (err) {
     if (err instanceof GatewayError || err instanceof ConfigError) {

@@ -6,11 +6,25 @@ export interface Config {
   panelKey: string
   panelTimeoutMs: number
   panelConnections: number
+  /** Consecutive panel failures that open the circuit, and how long it stays open (ms). */
+  breakerFailures: number
+  breakerCooldownMs: number
+  /** Panel calls in flight, started per second, and waiting, across all tenants. */
+  panelMaxConcurrency: number
+  panelMaxRps: number
+  panelQueueLimit: number
   host: string
   port: number
   adminToken: string | undefined
   databaseUrl: string
   redisUrl: string | undefined
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  redisKeyPrefix: string
+  rateLimitOnRedisError: 'open' | 'closed'
+  /** PostgreSQL schema (created if missing); undefined: the connection's search_path. */
+  databaseSchema: string | undefined
+  /** Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): per-IP limits behind a load balancer. */
+  trustProxy: boolean | number | string[]
   logLevel: string
   servicesTtlSeconds: number
   servicesStaleSeconds: number
@@ -20,6 +34,9 @@ export interface Config {
   authCacheSeconds: number
   bodyLimitBytes: number
   metricsToken: string | undefined
+  maxEventLoopDelayMs: number
+  /** Browser origins allowed to call the API cross-origin (exact match); empty: CORS off. */
+  corsOrigins: string[]
 }
 
 export class ConfigError extends Error {
@@ -60,6 +77,32 @@ function httpUrl (name: string, raw: string): string {
   return url.toString()
 }
 
+function trustProxy (env: Env): boolean | number | string[] {
+  const raw = str(env, 'TRUST_PROXY')
+  if (raw === undefined || raw === 'false') return false
+  if (raw === 'true') return true
+  if (/^\d{1,2}$/.test(raw)) return Number(raw)
+  const addresses = raw.split(',').map((a) => a.trim())
+  if (addresses.every((a) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) return addresses
+  throw new ConfigError('TRUST_PROXY must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs')
+}
+
+function corsOrigins (env: Env): string[] {
+  const raw = str(env, 'CORS_ORIGINS')
+  if (raw === undefined) return []
+  return raw.split(',').map((o) => o.trim()).filter((o) => o !== '').map((origin) => {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    // Browsers send the origin serialised exactly so; anything else could never match.
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(`CORS_ORIGINS must be comma-separated origins such as https://app.example or http://localhost:5173 (no path, no trailing slash; got "${origin}")`)
+    }
+    return origin
+  })
+}
+
 export interface LoadOptions {
   /** `npm start` needs a panel; tests and the demo pass their own. */
   requirePanel?: boolean
@@ -87,6 +130,18 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
   }
+  const redisKeyPrefix = str(env, 'REDIS_KEY_PREFIX') ?? 'smm-gateway:'
+  if (!/^[\x21-\x7e]{1,100}$/.test(redisKeyPrefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX must be 1–100 visible ASCII characters')
+  }
+  const rateLimitOnRedisError = str(env, 'RATE_LIMIT_ON_REDIS_ERROR') ?? 'open'
+  if (rateLimitOnRedisError !== 'open' && rateLimitOnRedisError !== 'closed') {
+    throw new ConfigError('RATE_LIMIT_ON_REDIS_ERROR must be open or closed')
+  }
+  const databaseSchema = str(env, 'DATABASE_SCHEMA')
+  if (databaseSchema !== undefined && (!databaseUrl.startsWith('postgres') || !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema))) {
+    throw new ConfigError('DATABASE_SCHEMA must be a lower-case PostgreSQL name (letters, digits, _) and needs a postgres:// DATABASE_URL')
+  }
   const logLevel = str(env, 'LOG_LEVEL') ?? 'info'
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
@@ -96,11 +151,20 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     panelKey: panelKey ?? '',
     panelTimeoutMs: int(env, 'PANEL_TIMEOUT_MS', 15000, 100, 300000),
     panelConnections: int(env, 'PANEL_CONNECTIONS', 16, 1, 512),
+    breakerFailures: int(env, 'BREAKER_FAILURES', 5, 1, 1000000),
+    breakerCooldownMs: int(env, 'BREAKER_COOLDOWN_MS', 10000, 10, 600000),
+    panelMaxConcurrency: int(env, 'PANEL_MAX_CONCURRENCY', int(env, 'PANEL_CONNECTIONS', 16, 1, 512), 1, 4096),
+    panelMaxRps: int(env, 'PANEL_MAX_RPS', 50, 1, 100000),
+    panelQueueLimit: int(env, 'PANEL_QUEUE_LIMIT', 1000, 0, 1000000),
     host: str(env, 'HOST') ?? '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
     adminToken,
     databaseUrl,
     redisUrl,
+    redisKeyPrefix,
+    rateLimitOnRedisError,
+    databaseSchema,
+    trustProxy: trustProxy(env),
     logLevel,
     servicesTtlSeconds: int(env, 'SERVICES_TTL_SECONDS', 300, 0, 86400),
     servicesStaleSeconds: int(env, 'SERVICES_STALE_SECONDS', 3600, 0, 7 * 86400),
@@ -109,6 +173,8 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     unauthenticatedRateLimitPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1000000),
     authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 262144, 1024, 10485760),
-    metricsToken: str(env, 'METRICS_TOKEN')
+    metricsToken: str(env, 'METRICS_TOKEN'),
+    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60000),
+    corsOrigins: corsOrigins(env)
   }
 }

@@ -41,6 +41,9 @@ export const ERRORS = {
   upstream_rate_limited: { status: 503, title: 'The panel is rate limiting the gateway' },
   upstream_unavailable: { status: 503, title: 'The panel is unreachable' },
   upstream_timeout: { status: 504, title: 'The panel did not answer in time' },
+  upstream_overloaded: { status: 503, title: 'The gateway\'s queue to the panel is full' },
+  overloaded: { status: 503, title: 'The gateway is overloaded' },
+  rate_limit_unavailable: { status: 503, title: 'Rate limits cannot be checked (shared store unreachable)' },
   internal_error: { status: 500, title: 'Internal server error' }
 } as const satisfies Record<string, { status: number, title: string }>
 

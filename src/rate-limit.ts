@@ -1,6 +1,8 @@
+import { createRequire } from 'node:module'
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import { GatewayError } from './errors.js'
 
 export interface RateLimitOptions {
@@ -8,7 +10,50 @@ export interface RateLimitOptions {
   perMinute: number
   /** Callers without a valid key, by IP. */
   unauthenticatedPerMinute: number
+  /** Counters shared by every instance (atomic INCR in a Lua script); undefined: in-process. */
+  redis?: Redis | undefined
+  /** Prefix of the counters' Redis keys. */
+  redisKeyPrefix?: string
+  /** When Redis fails: `open` lets the request through uncounted, `closed` refuses it with 503. */
+  onRedisError?: 'open' | 'closed'
 }
+
+type StoreCallback = Parameters<FastifyRateLimitStore['incr']>[1]
+
+/**
+ * The library's Redis store, with its failures turned into
+ * `rate_limit_unavailable` so that, failing closed, the client gets a 503 it
+ * can retry rather than a 500.
+ */
+function guarded (inner: FastifyRateLimitStore, report: (error: Error) => void): FastifyRateLimitStore {
+  const translate = (callback: StoreCallback): StoreCallback => (error, result) => {
+    if (error === null) {
+      callback(null, result)
+      return
+    }
+    report(error)
+    callback(new GatewayError('rate_limit_unavailable', 'Rate limits cannot be checked right now; retry shortly', { cause: error, retryAfter: 1 }))
+  }
+  return {
+    incr: (key, callback, timeWindow, max) => { inner.incr(key, translate(callback), timeWindow, max) },
+    child: (routeOptions) => guarded(inner.child(routeOptions), report)
+  }
+}
+
+// The library's Redis store (its INCR + PEXPIRE Lua script), which the package
+// builds only from its `redis` option; required directly so it can be wrapped.
+const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as
+  new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string) => FastifyRateLimitStore
+
+function redisStore (redis: Redis, nameSpace: string, report: (error: Error) => void): FastifyRateLimitStoreCtor {
+  return class {
+    constructor () {
+      return guarded(new RedisStore(false, false, redis, nameSpace), report)
+    }
+  } as unknown as FastifyRateLimitStoreCtor
+}
+
+const REPORT_EVERY_MS = 30_000
 
 /**
  * Per-tenant limits (the tenant's `rateLimitPerMinute`, else the default);
@@ -21,12 +66,25 @@ export default fp<RateLimitOptions>(async (app, options) => {
     if (request.isAdmin) return 'admin'
     return `ip:${request.ip}`
   }
+  const failOpen = options.onRedisError !== 'closed'
+  let reportedAt = -Infinity
+  // One line per outage window, not one per request.
+  function report (error: Error): void {
+    if (Date.now() - reportedAt < REPORT_EVERY_MS) return
+    reportedAt = Date.now()
+    app.log.warn({ err: { message: error.message }, failOpen }, failOpen
+      ? 'rate limits unchecked: Redis fails, requests pass uncounted (RATE_LIMIT_ON_REDIS_ERROR=open)'
+      : 'rate limits unchecked: Redis fails, requests are refused (RATE_LIMIT_ON_REDIS_ERROR=closed)')
+  }
   await app.register(rateLimit, {
     global: true,
     hook: 'onRequest',
     timeWindow: 60_000,
     enableDraftSpec: true,
     keyGenerator: key,
+    ...(options.redis === undefined
+      ? {}
+      : { store: redisStore(options.redis, `${options.redisKeyPrefix ?? ''}rate-limit:`, report), skipOnError: failOpen }),
     max: async (request) => {
       if (request.principal !== undefined) return request.principal.tenant.rateLimitPerMinute ?? options.perMinute
       return request.isAdmin ? options.perMinute : options.unauthenticatedPerMinute

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
+import pg from 'pg'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { loadConfig, type Config } from '../src/config.js'
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js'
 import { createTenant } from '../src/tenancy/admin.js'
 import type { NewTenant, Tenant } from '../src/store/types.js'
+import { PG_URL, postgresUnreachable } from './store/helper.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 
@@ -14,6 +17,8 @@ export interface TestContext {
 
 export interface Gateway {
   app: FastifyInstance
+  /** The config the app was built with (its database among it). */
+  config: Config
   sim: Simulator
   /** The first tenant's key (every scope). */
   key: string
@@ -30,6 +35,29 @@ export interface GatewayOptions {
   env?: Record<string, string>
   sim?: SimulatorOptions
   tenant?: Partial<NewTenant>
+  /** The store: a private in-memory SQLite database, or a fresh PostgreSQL schema; default from TEST_DATABASE. */
+  database?: 'sqlite' | 'postgres'
+}
+
+export const TEST_DATABASE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite'
+
+async function dropSchema (schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL })
+  await client.connect()
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** DATABASE_URL (and DATABASE_SCHEMA) for a new private database; PostgreSQL's is dropped after `close`. */
+async function database (engine: 'sqlite' | 'postgres'): Promise<{ env: Record<string, string>, drop: () => Promise<void> }> {
+  if (engine === 'sqlite') return { env: { DATABASE_URL: 'sqlite::memory:' }, drop: async () => {} }
+  const unreachable = await postgresUnreachable()
+  if (unreachable !== undefined) throw new Error(`${unreachable}; the gateway tests were asked to run on PostgreSQL`)
+  const schema = `test_gw_${process.pid}_${randomBytes(4).toString('hex')}`
+  return { env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, drop: async () => { await dropSchema(schema) } }
 }
 
 function bound (app: FastifyInstance, key: string) {
@@ -50,21 +78,28 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
       callback()
     }
   })
+  const db = options.env?.DATABASE_URL === undefined ? await database(options.database ?? TEST_DATABASE) : undefined
   const config = loadConfig({
     PANEL_URL: sim.url,
     PANEL_KEY: sim.key,
     ADMIN_TOKEN,
-    DATABASE_URL: 'sqlite::memory:',
     LOG_LEVEL: 'debug',
     PANEL_TIMEOUT_MS: '2000',
+    ...db?.env,
     ...options.env
   })
-  const app = await buildApp(config, { logStream })
-  t.teardown(async () => { await app.close() })
+  const app = await buildApp(config, { logStream }).catch(async (error: unknown) => {
+    await db?.drop()
+    throw error
+  })
+  t.teardown(async () => {
+    await app.close()
+    await db?.drop()
+  })
   const addTenant: Gateway['addTenant'] = async (input = {}) => {
     const { tenant, key } = await createTenant(app.store, { name: 'tenant', ...input })
     return { tenant, key: key.key, request: bound(app, key.key) }
   }
   const first = await addTenant({ name: 'first', ...options.tenant })
-  return { app, sim, logs, key: first.key, tenant: first.tenant, request: first.request, addTenant }
+  return { app, config, sim, logs, key: first.key, tenant: first.tenant, request: first.request, addTenant }
 }

@@ -17,14 +17,24 @@ interface Entry {
 
 const UNKNOWN: Entry = { principal: null, tenantId: null, keyId: null, expiresAt: null }
 
+/** A cache entry to drop: a revoked key, or a changed or disabled tenant. */
+export type Invalidation = { key: number } | { tenant: number }
+
+/** Carries this instance's invalidations to the others (Redis pub/sub when REDIS_URL is set). */
+export interface InvalidationChannel {
+  publish: (invalidation: Invalidation) => void
+}
+
 /**
  * Key → tenant, with the answer cached by the key's hash so the hot path costs
- * no query. Revoking a key or changing a tenant drops its entries at once;
- * `ttlMs` bounds how long another instance's revocation can go unseen.
+ * no query. Revoking a key or changing a tenant drops its entries at once and
+ * tells the other instances through the channel, if any; `ttlMs` bounds how
+ * long a revocation can go unseen when no signal arrives.
  */
 export class Authenticator {
   readonly #store: Store
   readonly #cache: LRUCache<string, Entry>
+  #channel: InvalidationChannel | undefined
 
   constructor (store: Store, options: { ttlMs: number, max?: number }) {
     this.#store = store
@@ -55,14 +65,31 @@ export class Authenticator {
   }
 
   invalidateKey (keyId: number): void {
-    for (const [hash, entry] of this.#cache.entries()) {
-      if (entry.keyId === keyId) this.#cache.delete(hash)
-    }
+    this.#drop({ key: keyId })
+    this.#channel?.publish({ key: keyId })
   }
 
   invalidateTenant (tenantId: number): void {
+    this.#drop({ tenant: tenantId })
+    this.#channel?.publish({ tenant: tenantId })
+  }
+
+  /** An invalidation another instance sent: applied here, not sent on. */
+  receive (invalidation: Invalidation): void {
+    this.#drop(invalidation)
+  }
+
+  /** Where invalidations made here are sent from now on. */
+  broadcastTo (channel: InvalidationChannel | undefined): void {
+    this.#channel = channel
+  }
+
+  #drop (invalidation: Invalidation): void {
+    const matches = 'key' in invalidation
+      ? (entry: Entry) => entry.keyId === invalidation.key
+      : (entry: Entry) => entry.tenantId === invalidation.tenant
     for (const [hash, entry] of this.#cache.entries()) {
-      if (entry.tenantId === tenantId) this.#cache.delete(hash)
+      if (matches(entry)) this.#cache.delete(hash)
     }
   }
 
