@@ -10,6 +10,7 @@ import redisPlugin from './redis.js'
 import authInvalidations from './auth-invalidations.js'
 import { createPanelClient } from './upstream/client.js'
 import { createResilientClient } from './upstream/resilient.js'
+import { redisRateGate } from './upstream/shared-rate.js'
 import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
 import problemHandler from './problem-handler.js'
@@ -58,19 +59,6 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
 
-  // Only the client made here gets the breaker and the limiter; one passed in is the caller's to shape.
-  const panel = deps.panel ?? createResilientClient(createPanelClient({
-    url: config.panelUrl,
-    key: config.panelKey,
-    timeoutMs: config.panelTimeoutMs,
-    connections: config.panelConnections,
-    logger: app.log
-  }), {
-    timeoutMs: config.panelTimeoutMs,
-    breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
-    limiter: { maxConcurrency: config.panelMaxConcurrency, maxPerSecond: config.panelMaxRps, queueLimit: config.panelQueueLimit }
-  })
-
   const store = deps.store ?? await openStore(config.databaseUrl, {
     logger: app.log,
     ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
@@ -92,6 +80,21 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     redis: app.redis,
     redisKeyPrefix: config.redisKeyPrefix,
     onRedisError: config.rateLimitOnRedisError
+  })
+  // Only the client made here gets the breaker and the limiter; one passed in is the caller's to shape.
+  const panel = deps.panel ?? createResilientClient(createPanelClient({
+    url: config.panelUrl,
+    key: config.panelKey,
+    timeoutMs: config.panelTimeoutMs,
+    connections: config.panelConnections,
+    logger: app.log
+  }), {
+    timeoutMs: config.panelTimeoutMs,
+    breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
+    limiter: { maxConcurrency: config.panelMaxConcurrency, maxPerSecond: config.panelMaxRps, queueLimit: config.panelQueueLimit },
+    ...(app.redis === undefined
+      ? {}
+      : { rateGate: redisRateGate({ redis: app.redis, keyPrefix: config.redisKeyPrefix, maxPerSecond: config.panelMaxRps, log: app.log }) })
   })
   await app.register(panelPlugin, { client: panel, owned: deps.panel === undefined })
   await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })

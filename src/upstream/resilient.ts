@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js'
 import { CircuitBreaker, type BreakerOptions, type BreakerStats, type StateListener } from './breaker.js'
 import { Limiter, type LimiterOptions, type LimiterStats, type Release } from './limiter.js'
+import type { RateGate } from './shared-rate.js'
 import { withUnknownOutcome } from './normalise.js'
 import { READ_ACTIONS, type PanelAction, type PanelClient } from './types.js'
 
@@ -9,6 +10,8 @@ export interface ResilienceOptions {
   timeoutMs: number
   breaker: Omit<BreakerOptions, 'now'>
   limiter: Omit<LimiterOptions, 'now'>
+  /** The panel's rate shared with other instances (Redis); the limiter alone bounds this one. */
+  rateGate?: RateGate
 }
 
 export interface ResilienceState {
@@ -60,10 +63,12 @@ export function createResilientClient (inner: PanelClient, options: ResilienceOp
     const deadline = started + timeoutMs
     breaker.check()
     let release: Release | undefined = limiter.tryAcquire()
-    const queued = release === undefined
+    // A call that waited (here or at the shared gate) has used part of its time already.
+    const queued = release === undefined || options.rateGate !== undefined
     release ??= await limiter.acquire(deadline)
     let permit
     try {
+      await options.rateGate?.wait(deadline)
       // The circuit may have opened while this call waited in the queue.
       permit = breaker.acquire()
     } catch (err) {

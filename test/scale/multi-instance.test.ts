@@ -61,6 +61,21 @@ t.test('several gateway processes on one PostgreSQL and one Redis', { skip: unre
     t.ok(limited?.headers.get('retry-after'), 'Retry-After')
   })
 
+  t.test('PANEL_MAX_RPS holds for all instances together: 16 balance calls over two instances at 4/s', async (t) => {
+    const limited = { ...env, PANEL_MAX_RPS: '4', PANEL_TIMEOUT_MS: '15000' }
+    const [c, d] = await Promise.all([startInstance(t, limited), startInstance(t, limited)]) as [Instance, Instance]
+    const { key } = await newTenant(c.url, { scopes: ['balance:read'], rateLimitPerMinute: 1000 })
+    const since = Date.now()
+    const answers = await Promise.all(Array.from({ length: 16 }, async (_, i) => await call(i % 2 === 0 ? c.url : d.url, '/balance', { key })))
+    t.same(answers.map((r) => r.status), Array(16).fill(200), 'every call waits its turn and succeeds')
+    const starts = sim.callLog().filter((entry) => entry.action === 'balance' && entry.at >= since).map((entry) => entry.at).sort((x, y) => x - y)
+    t.equal(starts.length, 16, 'one panel call per request')
+    // Any 4 + 1 consecutive calls span about a second; each instance alone would allow 4 + 4 at once.
+    // 900 ms leaves room for the path from Redis's clock to the simulator's.
+    const tightest = Math.min(...starts.slice(4).map((at, i) => at - (starts[i] as number)))
+    t.ok(tightest >= 900, `5 consecutive panel calls spanned at least 900 ms (tightest: ${tightest} ms)`)
+  })
+
   t.test('one Idempotency-Key sent to both instances at once makes exactly one upstream add', async (t) => {
     const { key } = await newTenant(a.url)
     const s = await service(key)
