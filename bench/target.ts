@@ -23,7 +23,8 @@ if (which === 'gateway') {
 } else {
   await gateway.close()
   const bare = Fastify()
-  const body = warm.body
+  // Bytes, as the gateway sends its cached answer: the fastest bare Fastify can do.
+  const body = warm.rawPayload
   bare.get('/services', async (_request, reply) => await reply.type('application/json; charset=utf-8').send(body))
   const url = await bare.listen({ port: 0, host: '127.0.0.1' })
   process.stdout.write(`READY ${url} ${body.length} ${apiKey}\n`)

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
@@ -33,17 +33,18 @@ function render (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): 
 }
 
 /** The answer for a query, serialised once per catalog snapshot (bounded), with its ETag. */
-function answer (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): { body: string, etag: string } {
+function answer (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): { body: Buffer, etag: string } {
   // Tenants with an allowlist see their own catalog; the rest share one.
   const audience = tenant.allowedServices === null ? 'all' : `${tenant.id}@${tenant.updatedAt.getTime()}`
   const memoKey = JSON.stringify([audience, query.category, query.type, query.q, query.refill, query.cancel, query.limit, query.offset])
-  let body = snap.serialised.get(memoKey)
-  if (body === undefined) {
-    body = render(snap, tenant, query)
-    if (snap.serialised.size < MEMO_LIMIT) snap.serialised.set(memoKey, body)
+  const memo = snap.serialised.get(memoKey)
+  if (memo !== undefined) return memo
+  const fresh = {
+    body: Buffer.from(render(snap, tenant, query)),
+    etag: snap.etag.slice(0, -1) + '.' + hash('sha1', memoKey, 'base64url').slice(0, 10) + '"'
   }
-  const etag = snap.etag.slice(0, -1) + '.' + createHash('sha1').update(memoKey).digest('base64url').slice(0, 10) + '"'
-  return { body, etag }
+  if (snap.serialised.size < MEMO_LIMIT) snap.serialised.set(memoKey, fresh)
+  return fresh
 }
 
 function notModified (ifNoneMatch: string | undefined, etag: string): boolean {
@@ -59,7 +60,7 @@ const services: FastifyPluginAsyncTypebox = async (app) => {
     const { body, etag } = answer(await app.catalog.get(), principalOf(request).tenant, request.query)
     reply.header('etag', etag).header('cache-control', 'private, no-cache')
     if (notModified(request.headers['if-none-match'], etag)) return await reply.code(304).send(null)
-    // Already serialised: a string with a JSON content type goes out as it is.
+    // Already serialised: bytes with a JSON content type go out as they are.
     return await reply.type('application/json; charset=utf-8').send(body as never)
   })
 

@@ -9,8 +9,8 @@ export interface CatalogSnapshot {
   /** Strong validator of the catalog's content: unchanged content, same tag. */
   etag: string
   fetchedAt: number
-  /** Per-snapshot memo of serialised hot answers (e.g. the unfiltered first page). */
-  serialised: Map<string, string>
+  /** Per-snapshot memo of hot answers (e.g. the unfiltered first page): bytes ready for the socket, and their tag. */
+  serialised: Map<string, { body: Buffer, etag: string }>
 }
 
 export interface CatalogOptions {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 // A key: `sgw_<prefix>_<secret>`. The prefix (48 random bits) finds the row,
 // the secret (256 random bits) proves possession; only SHA-256 of the whole
@@ -18,7 +18,7 @@ export function generateKey (): GeneratedKey {
 }
 
 export function hashKey (key: string): string {
-  return createHash('sha256').update(key).digest('hex')
+  return hash('sha256', key, 'hex')
 }
 
 /** The lookup prefix of a well-formed key, else undefined (no database query for junk). */
