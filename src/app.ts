@@ -65,6 +65,15 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   })
 
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // Requests still in flight when closing starts end their connection with
+  // their answer; kept alive, it would hold the server open until the client
+  // hangs up (return503OnClosing covers requests that arrive meanwhile).
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close')
+    done(null, payload)
+  })
   await app.register(edges, { corsOrigins: config.corsOrigins })
   await app.register(problemHandler)
   await app.register(metrics, { token: config.metricsToken })

@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { startSimulator } from '../src/simulator/index.js'
+import { ADMIN_TOKEN } from './helper.js'
+
+const SERVER = new URL('../src/server.ts', import.meta.url).pathname
+
+interface Server { child: ChildProcess, url: string, output: () => string }
+
+// The real entry point (`npm start` runs its build) with close-with-grace.
+async function startServer (env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ADMIN_TOKEN, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+    if (match?.[1] !== undefined) return { child, url: match[1], output: () => output }
+    if (child.exitCode !== null) break
+    await sleep(50)
+  }
+  child.kill('SIGKILL')
+  throw new Error(`the server did not start:\n${output}`)
+}
+
+async function json (url: string, init: RequestInit & { key?: string } = {}): Promise<{ status: number, body: any }> {
+  const headers = new Headers(init.headers)
+  if (init.key !== undefined) headers.set('authorization', `Bearer ${init.key}`)
+  if (init.body !== undefined) headers.set('content-type', 'application/json')
+  const res = await fetch(url, { ...init, headers })
+  const text = await res.text()
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) }
+}
+
+t.test('SIGTERM: requests in flight finish, new ones are turned away, the store is closed and keeps everything', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-shutdown-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const sim = await startSimulator({ progressMs: 60_000 })
+  t.teardown(async () => { await sim.close() })
+  const env = { PANEL_URL: sim.url, PANEL_KEY: sim.key, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}` }
+
+  const first = await startServer(env)
+  t.teardown(() => { first.child.kill('SIGKILL') })
+  const created = await json(`${first.url}/admin/tenants`, { method: 'POST', key: ADMIN_TOKEN, body: JSON.stringify({ name: 'shutdown' }) })
+  t.equal(created.status, 201)
+  const key: string = created.body.key
+  const service = (await json(`${first.url}/services?type=Default`, { key })).body.items[0]
+
+  sim.setLatency(1500)
+  const balance = json(`${first.url}/balance`, { key })
+  const order = json(`${first.url}/orders`, { method: 'POST', key, headers: { 'idempotency-key': 'shutdown-1' }, body: JSON.stringify({ service: service.id, link: 'https://instagram.com/p/shutdown', quantity: service.min }) })
+  await sleep(300)
+  const exited = once(first.child, 'exit')
+  first.child.kill('SIGTERM')
+  await sleep(200)
+
+  const late = await json(`${first.url}/health`).then((r) => r.status, (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message)
+  t.ok(late === 503 || late === 'ECONNREFUSED', `a request after SIGTERM is turned away (${String(late)})`)
+  t.equal(first.child.exitCode, null, 'still running while requests are in flight')
+
+  const [balanceAnswer, orderAnswer] = await Promise.all([balance, order])
+  t.equal(balanceAnswer.status, 200, 'the balance read in flight is answered')
+  t.equal(orderAnswer.status, 201, 'the order in flight is placed and answered')
+  t.same(await exited, [0, null], 'then the process exits 0', { output: first.output().slice(-3000) })
+  t.equal(sim.calls('add'), 1)
+  const closing = first.output().split('\n').filter((line) => line.includes('"closing"'))
+  t.match(closing[0], /"signal":"SIGTERM"/, 'the shutdown is logged with its signal')
+
+  sim.setLatency(0)
+  const second = await startServer(env)
+  t.teardown(() => { second.child.kill('SIGKILL') })
+  const again = await json(`${second.url}/orders/${orderAnswer.body.id as number}`, { key })
+  t.equal(again.status, 200, 'after a restart the key and the order are there')
+  const replay = await json(`${second.url}/orders`, { method: 'POST', key, headers: { 'idempotency-key': 'shutdown-1' }, body: JSON.stringify({ service: service.id, link: 'https://instagram.com/p/shutdown', quantity: service.min }) })
+  t.same([replay.status, replay.body.id], [201, orderAnswer.body.id], 'and so is the idempotency record')
+  t.equal(sim.calls('add'), 1, 'no second order')
+  second.child.kill('SIGTERM')
+  t.same(await once(second.child, 'exit'), [0, null])
+})
