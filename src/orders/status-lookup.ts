@@ -9,24 +9,32 @@ function asGatewayError (error: unknown): GatewayError {
 }
 
 export interface StatusLookupOptions {
-  /** How long a lookup waits for others to share its panel call. */
+  /** How long a batch waits for one more lookup to share its panel call; a burst keeps it open up to BURST_WINDOWS times as long. */
   windowMs: number
   onBatch?: (size: number) => void
 }
 
 type Waiter = (result: ItemResult<PanelOrderStatus>) => void
 
+// Lookups that arrive spread out (each after its own database read, say) still
+// share a call, while one alone waits only `windowMs`.
+const BURST_WINDOWS = 5
+
 /**
- * Order status lookups, coalesced: every id asked for within `windowMs` goes
- * into one multi-status panel call (≤100 ids each), and an id asked for twice
- * meanwhile is fetched once. (Final statuses are kept by the store, which
- * is asked first, so they never come here.)
+ * Order status lookups, coalesced: ids asked for while lookups keep coming
+ * (each within `windowMs` of the last, for at most BURST_WINDOWS windows) go
+ * into one multi-status panel call (≤100 ids each); an id already waiting or
+ * already being fetched joins that. (Final statuses are kept by the store,
+ * which is asked first, so they never come here.)
  */
 export class StatusLookup {
   readonly #panel: PanelClient
   readonly #options: StatusLookupOptions
   readonly #waiting = new Map<number, Waiter[]>()
+  readonly #fetching = new Map<number, Waiter[]>()
   #timer: NodeJS.Timeout | undefined
+  #opened = 0
+  #last = 0
 
   constructor (panel: PanelClient, options: StatusLookupOptions) {
     this.#panel = panel
@@ -44,17 +52,33 @@ export class StatusLookup {
   }
 
   #enqueue (id: number, waiter: Waiter): void {
-    const waiters = this.#waiting.get(id)
-    if (waiters !== undefined) {
-      waiters.push(waiter)
+    const joined = this.#fetching.get(id) ?? this.#waiting.get(id)
+    if (joined !== undefined) {
+      joined.push(waiter)
       return
     }
     this.#waiting.set(id, [waiter])
+    this.#last = performance.now()
     if (this.#waiting.size >= PANEL_BATCH) {
       this.#flush()
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#flush(), this.#options.windowMs)
+      this.#opened = this.#last
+      this.#arm(this.#options.windowMs)
     }
+  }
+
+  #arm (ms: number): void {
+    this.#timer = setTimeout(() => {
+      const now = performance.now()
+      const quietFor = now - this.#last
+      const openFor = now - this.#opened
+      const maxMs = this.#options.windowMs * BURST_WINDOWS
+      if (quietFor < this.#options.windowMs && openFor < maxMs) {
+        this.#arm(Math.min(this.#options.windowMs - quietFor, maxMs - openFor))
+      } else {
+        this.#flush()
+      }
+    }, ms)
   }
 
   #flush (): void {
@@ -62,6 +86,7 @@ export class StatusLookup {
     this.#timer = undefined
     const batch = new Map(this.#waiting)
     this.#waiting.clear()
+    for (const [id, waiters] of batch) this.#fetching.set(id, waiters)
     const ids = [...batch.keys()]
     for (let i = 0; i < ids.length; i += PANEL_BATCH) {
       // #fetch settles every waiter itself, failures included
@@ -70,15 +95,17 @@ export class StatusLookup {
   }
 
   async #fetch (ids: number[], batch: Map<number, Waiter[]>): Promise<void> {
-    this.#options.onBatch?.(ids.length)
     let results: Map<number, ItemResult<PanelOrderStatus>>
     try {
+      this.#options.onBatch?.(ids.length)
       results = await this.#panel.statusMany(ids)
     } catch (error) {
+      for (const id of ids) this.#fetching.delete(id)
       const failed = { ok: false as const, error: asGatewayError(error) }
       for (const id of ids) for (const waiter of batch.get(id) ?? []) waiter(failed)
       return
     }
+    for (const id of ids) this.#fetching.delete(id)
     for (const id of ids) {
       const result = results.get(id) ?? MISSING
       for (const waiter of batch.get(id) ?? []) waiter(result)
