@@ -54,10 +54,10 @@ t.test('SIGTERM: requests in flight finish, new ones are turned away, the store 
   const key: string = created.body.key
   const service = (await json(`${first.url}/services?type=Default`, { key })).body.items[0]
 
-  sim.setLatency(1500)
+  sim.setLatency(2000)
   const balance = json(`${first.url}/balance`, { key })
   const order = json(`${first.url}/orders`, { method: 'POST', key, headers: { 'idempotency-key': 'shutdown-1' }, body: JSON.stringify({ service: service.id, link: 'https://instagram.com/p/shutdown', quantity: service.min }) })
-  await sleep(300)
+  await sleep(500)
   const exited = once(first.child, 'exit')
   first.child.kill('SIGTERM')
   await sleep(200)

@@ -71,9 +71,9 @@ t.test('several gateway processes on one PostgreSQL and one Redis', { skip: unre
     const starts = sim.callLog().filter((entry) => entry.action === 'balance' && entry.at >= since).map((entry) => entry.at).sort((x, y) => x - y)
     t.equal(starts.length, 16, 'one panel call per request')
     // Any 4 + 1 consecutive calls span about a second; each instance alone would allow 4 + 4 at once.
-    // 900 ms leaves room for the path from Redis's clock to the simulator's.
+    // 800 ms leaves room for the path from Redis's clock to the simulator's on a busy machine.
     const tightest = Math.min(...starts.slice(4).map((at, i) => at - (starts[i] as number)))
-    t.ok(tightest >= 900, `5 consecutive panel calls spanned at least 900 ms (tightest: ${tightest} ms)`)
+    t.ok(tightest >= 800, `5 consecutive panel calls spanned at least 800 ms (tightest: ${tightest} ms)`)
   })
 
   t.test('one Idempotency-Key sent to both instances at once makes exactly one upstream add', async (t) => {
