@@ -37,10 +37,14 @@ function snapshot (services: PanelService[]): CatalogSnapshot {
   }
 }
 
+// How long a failed refresh answers for the panel when there is nothing to serve.
+const FAILURE_HOLD_MS = 1000
+
 /**
- * The service list, cached: fresh for `ttlMs`, then refreshed on the next read
- * with one upstream call however many reads wait (lru-cache's fetch is single
- * flight). When the refresh fails the old snapshot is served for `staleMs` more.
+ * The service list, cached: fresh for `ttlMs`; after that the next read still
+ * gets the old snapshot while one upstream call (lru-cache's fetch is single
+ * flight) refreshes it. While refreshes fail the old snapshot is served for
+ * `staleMs` more; then, and on a cold start, reads wait for the panel.
  */
 export class Catalog {
   readonly #cache: LRUCache<'catalog', CatalogSnapshot>
@@ -48,6 +52,7 @@ export class Catalog {
   readonly #ttlMs: number
   readonly #onRead: CatalogOptions['onRead']
   #lastError: unknown
+  #failedAt: number | undefined
 
   constructor (panel: PanelClient, options: CatalogOptions) {
     this.#ttlMs = options.ttlMs
@@ -60,9 +65,12 @@ export class Catalog {
       noDeleteOnFetchRejection: true,
       fetchMethod: async (_key, stale) => {
         try {
-          return snapshot(await panel.services())
+          const fresh = snapshot(await panel.services())
+          this.#failedAt = undefined
+          return fresh
         } catch (err) {
           this.#lastError = err
+          this.#failedAt = Date.now()
           options.onRefreshError?.(err, stale !== undefined && this.#usable(stale))
           throw err
         }
@@ -71,12 +79,20 @@ export class Catalog {
   }
 
   async get (): Promise<CatalogSnapshot> {
+    const current = this.#cache.peek('catalog', { allowStale: true })
+    const usable = current !== undefined && this.#usable(current)
+    // With nothing to serve, a panel that just failed is not asked again at once
+    // (a crowd of cold requests would each make a call the failure answers).
+    if (!usable && this.#failedAt !== undefined && Date.now() - this.#failedAt < FAILURE_HOLD_MS) throw this.#lastError
     const status: LRUCache.Status<'catalog', CatalogSnapshot> = {}
-    const value = await this.#cache.fetch('catalog', { status })
+    // A usable snapshot answers at once, even past its TTL, while one refresh
+    // runs in the background: an order never waits for the catalog and then
+    // for the panel again.
+    const value = await this.#cache.fetch('catalog', { status, allowStale: usable })
     // When the refresh failed lru-cache resolves the stale snapshot, or
     // undefined when there is none; past the stale window it is no answer.
     if (value === undefined || !this.#usable(value)) throw this.#lastError ?? new Error('catalog unavailable')
-    this.#onRead?.(status.fetchError !== undefined ? 'stale' : status.fetch === 'hit' ? 'hit' : 'miss')
+    this.#onRead?.(status.fetch === 'stale' || status.fetchError !== undefined ? 'stale' : status.fetch === 'hit' ? 'hit' : 'miss')
     return value
   }
 
