@@ -13,7 +13,7 @@ import { createResilientClient } from './upstream/resilient.js'
 import { redisRateGate } from './upstream/shared-rate.js'
 import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
-import problemHandler from './problem-handler.js'
+import problemHandler, { clientErrorHandler, frameworkErrors } from './problem-handler.js'
 import edges from './edges.js'
 import metrics from './metrics.js'
 import pressure from './pressure.js'
@@ -54,6 +54,8 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -5,6 +5,8 @@
 export const ERRORS = {
   // client errors
   validation_failed: { status: 400, title: 'Request validation failed' },
+  bad_request: { status: 400, title: 'The request is not valid HTTP' },
+  invalid_url: { status: 400, title: 'The URL cannot be decoded' },
   invalid_json: { status: 400, title: 'Request body is not valid JSON' },
   invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
@@ -13,7 +15,9 @@ export const ERRORS = {
   not_found: { status: 404, title: 'Resource not found' },
   route_not_found: { status: 404, title: 'No such route' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  request_timeout: { status: 408, title: 'The request was not received in time' },
   payload_too_large: { status: 413, title: 'Request body too large' },
+  uri_too_long: { status: 414, title: 'A path segment is too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   unknown_service: { status: 422, title: 'Unknown service' },
   missing_field: { status: 422, title: 'A field this service type needs is missing' },
@@ -28,6 +32,7 @@ export const ERRORS = {
   idempotency_key_reused: { status: 422, title: 'This Idempotency-Key was used with another request' },
   duplicate_active_order: { status: 409, title: 'An active order for this link exists' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
   // upstream (panel) failures
   upstream_insufficient_funds: { status: 402, title: 'The panel account has not enough funds' },
   upstream_auth_failed: { status: 502, title: 'The panel rejected the gateway credentials' },

@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyError } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, toProblem } from './errors.js'
 
 interface ValidationIssue { instancePath?: string, message?: string, params?: Record<string, unknown> }
@@ -18,11 +20,11 @@ function validationError (err: FastifyError): GatewayError {
 // Fastify's own errors (body parsing, content types, limits) by their codes.
 function frameworkError (err: FastifyError): GatewayError | undefined {
   switch (err.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new GatewayError('invalid_json', err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-        ? 'The body is empty but the content type says JSON'
-        : 'The body is not valid JSON')
+      return new GatewayError('invalid_json', 'The body is empty but the content type says JSON')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      // Fastify drops the parser's reason; secure-json-parse also refuses valid JSON that could poison prototypes.
+      return new GatewayError('invalid_json', 'The body is not valid JSON, or it has a __proto__ or constructor.prototype key (refused for safety)')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new GatewayError('unsupported_media_type', 'Send the body as application/json')
@@ -35,6 +37,31 @@ function frameworkError (err: FastifyError): GatewayError | undefined {
     return new GatewayError('validation_failed', err.message)
   }
   return undefined
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL that cannot be decoded or a path segment
+ * past maxParamLength, found before routing (so before the request-id hook).
+ */
+export async function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const problem = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? new GatewayError('uri_too_long', 'A path segment is longer than any id this gateway takes')
+    : new GatewayError('invalid_url', 'The URL has a malformed percent-encoding')
+  request.log.info({ code: problem.code }, 'request refused')
+  await reply.code(problem.statusCode).header('x-request-id', request.id).type('application/problem+json').send(toProblem(problem))
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses (an unknown
+ * method, oversized headers, a request too slow to arrive) never becomes a
+ * request, so the answer is written to the socket here, as problem+json too.
+ */
+export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return
+  const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request'
+  const problem = new GatewayError(code)
+  const body = JSON.stringify(toProblem(problem))
+  socket.end(`HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
 /** Renders every error as RFC 9457 problem+json; 5xx internals stay in the log. */
@@ -55,6 +82,7 @@ export default fp(async (app) => {
       request.log.info({ code: problem.code }, 'request refused')
     }
     if (problem.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(problem.retryAfter)))
+    if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="smm-gateway"')
     return reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem, request.url.split('?')[0]))
   })
 

@@ -188,3 +188,59 @@ t.test('a multi-megabyte body is a 413 problem, whether its length is declared o
   const accepted = await raised.request({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, payload: big })
   t.not(accepted.statusCode, 413, 'BODY_LIMIT_BYTES raises the limit')
 })
+
+t.test('what fails before routing is a problem+json too: undecodable URLs and overlong path segments', async (t) => {
+  const gw = await gateway(t)
+  const long = await gw.request({ url: `/orders/${'9'.repeat(200)}` })
+  t.equal(long.statusCode, 414)
+  t.match(long.headers['content-type'], /^application\/problem\+json/)
+  t.equal(long.json().code, 'uri_too_long')
+  t.ok(long.headers['x-request-id'], 'with its request id')
+  const bad = await gw.request({ url: '/orders/%ZZ' })
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.json().code, 'invalid_url')
+  t.equal(gw.sim.calls(), 0)
+})
+
+t.test('what Node\'s HTTP parser refuses is a problem+json too: unknown methods, oversized headers', async (t) => {
+  const gw = await gateway(t)
+  const address = await gw.app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = new URL(address)
+  async function raw (head: string): Promise<string> {
+    const { createConnection } = await import('node:net')
+    return await new Promise((resolve, reject) => {
+      let answer = ''
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => { socket.write(head) })
+      socket.setEncoding('utf8').on('data', (chunk: string) => { answer += chunk }).on('end', () => { resolve(answer) }).on('error', reject)
+    })
+  }
+  const method = await raw('FOO /services HTTP/1.1\r\nHost: x\r\n\r\n')
+  t.match(method, /^HTTP\/1\.1 400 /)
+  t.match(method, /content-type: application\/problem\+json/i)
+  t.equal(JSON.parse(method.split('\r\n\r\n')[1] as string).code, 'bad_request')
+  const headers = await raw(`GET /services HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+  t.match(headers, /^HTTP\/1\.1 431 /)
+  t.equal(JSON.parse(headers.split('\r\n\r\n')[1] as string).code, 'headers_too_large')
+})
+
+t.test('a 401 says how to authenticate; a prototype-poisoning body is refused and says why', async (t) => {
+  const gw = await gateway(t)
+  const anonymous = await gw.app.inject({ url: '/services' })
+  t.equal(anonymous.statusCode, 401)
+  t.equal(anonymous.headers['www-authenticate'], 'Bearer realm="smm-gateway"')
+  const poisoned = await gw.request({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, payload: '{"service":1,"__proto__":{"admin":true}}' })
+  t.equal(poisoned.statusCode, 400)
+  t.equal(poisoned.json().code, 'invalid_json')
+  t.match(poisoned.json().detail, /__proto__/)
+  t.equal(gw.sim.calls('add'), 0)
+})
+
+t.test('a key a client put in the URL is masked in the logs', async (t) => {
+  const gw = await gateway(t)
+  const res = await gw.app.inject({ url: `/services?apiKey=${gw.key}&limit=1` })
+  t.equal(res.statusCode, 401)
+  await gw.app.inject({ url: `/services/${gw.key}`, headers: { authorization: `Bearer ${gw.key}` } })
+  const logs = gw.logs.join('')
+  t.match(logs, /apiKey=\[redacted\]&limit=1/, 'the URL is logged, its secret masked')
+  t.notOk(logs.includes(gw.key), 'the key appears in no log line')
+})
