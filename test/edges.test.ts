@@ -244,3 +244,15 @@ t.test('a key a client put in the URL is masked in the logs', async (t) => {
   t.match(logs, /apiKey=\[redacted\]&limit=1/, 'the URL is logged, its secret masked')
   t.notOk(logs.includes(gw.key), 'the key appears in no log line')
 })
+
+t.test('ids and numbers in paths and query strings are decimal digits: 0x10, 1e3 and " 7" are refused, not read as numbers', async (t) => {
+  const gw = await gateway(t)
+  for (const url of ['/orders/0x10', '/orders/1e3', '/orders/%207', '/services?limit=1e2', '/services/0b11', '/refills/0o7']) {
+    const res = await gw.request({ url })
+    t.equal(res.statusCode, 400, url)
+    t.equal(res.json().code, 'validation_failed', url)
+    t.match(res.json().detail, /decimal digits/, url)
+  }
+  t.equal((await gw.request({ url: '/services?limit=2' })).statusCode, 200, 'plain digits pass')
+  t.equal(gw.sim.calls('status'), 0)
+})
