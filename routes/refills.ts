@@ -58,7 +58,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/refills', { schema: listRefillsSchema, config: { scope: 'orders:read' } }, async (request) => {
     const ids = parseIds(request.query.ids)
     const owned = await app.store.getRefills(principalOf(request).tenant.id, ids)
-    const results = await chunked([...owned], async (chunk) => await app.panel.refillStatusMany(chunk))
+    const results = await chunked([...owned.keys()], async (chunk) => await app.panel.refillStatusMany(chunk))
     throwIfPanelFailed(results)
     return {
       items: ids.map((id) => {

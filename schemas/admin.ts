@@ -1,10 +1,18 @@
 import { Type, type Static } from 'typebox'
+import { INPUT_INTEGER_DIGITS, SCALE } from '../src/store/money.js'
 import { Id, IdParams, Money, errorResponses, ProblemRef } from './common.js'
 
 export const SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
 
 const Scopes = Type.Array(Type.Enum(SCOPES), { uniqueItems: true, description: 'Default: every scope' })
-const NullableMoney = Type.Union([Money, Type.Null()], { description: 'In the panel currency; null: no budget' })
+// Input only (Money, which the panel's charges use, may be negative and unbounded):
+// bounded so that every accepted budget fits the store.
+const Budget = Type.String({
+  pattern: `^\\d{1,${INPUT_INTEGER_DIGITS}}(\\.\\d{1,${SCALE}})?$`,
+  description: `Non-negative decimal amount as a string: at most ${INPUT_INTEGER_DIGITS} integer digits and ${SCALE} decimals`,
+  examples: ['50.00']
+})
+const NullableBudget = Type.Union([Budget, Type.Null()], { description: 'In the panel currency; null: no budget' })
 const AllowedServices = Type.Union([
   Type.Object({
     ids: Type.Array(Id, { maxItems: 10000 }),
@@ -32,8 +40,8 @@ export const NewTenantBody = Type.Object({
   name: Name,
   scopes: Type.Optional(Scopes),
   rateLimitPerMinute: Type.Optional(RateLimit),
-  dailyBudget: Type.Optional(NullableMoney),
-  monthlyBudget: Type.Optional(NullableMoney),
+  dailyBudget: Type.Optional(NullableBudget),
+  monthlyBudget: Type.Optional(NullableBudget),
   allowedServices: Type.Optional(AllowedServices)
 }, { additionalProperties: false, examples: [{ name: 'billing-app', scopes: ['services:read', 'orders:read', 'orders:write'], dailyBudget: '50.00' }] })
 export type NewTenantBodyT = Static<typeof NewTenantBody>
@@ -42,8 +50,8 @@ export const TenantPatchBody = Type.Object({
   name: Type.Optional(Name),
   scopes: Type.Optional(Scopes),
   rateLimitPerMinute: Type.Optional(RateLimit),
-  dailyBudget: Type.Optional(NullableMoney),
-  monthlyBudget: Type.Optional(NullableMoney),
+  dailyBudget: Type.Optional(NullableBudget),
+  monthlyBudget: Type.Optional(NullableBudget),
   allowedServices: Type.Optional(AllowedServices),
   disabled: Type.Optional(Type.Boolean())
 }, { additionalProperties: false, minProperties: 1 })
@@ -61,7 +69,8 @@ export const KeyInfo = Type.Object({
   prefix: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Last accepted request, to the minute; null: never used' })
 })
 
 const adminErrors = { ...errorResponses, 415: ProblemRef, 422: ProblemRef }

@@ -58,6 +58,12 @@ t.test('the CLI says what is wrong and exits non-zero', async (t) => {
   const bad = await cli(db, 'tenants', 'create', '--name', 'x', '--scopes', 'root')
   t.equal(bad.code, 1)
   t.match(bad.stderr, /invalid tenant/)
+  for (const budget of ['--daily-budget=-1', '--monthly-budget=99999999999999999999.99', '--daily-budget=0.000000001']) {
+    const refused = await cli(db, 'tenants', 'create', '--name', 'x', budget)
+    t.equal(refused.code, 1, budget)
+    t.match(refused.stderr, /^smm-gateway: invalid tenant: \/(daily|monthly)Budget/, budget)
+  }
+  t.same(JSON.parse((await cli(db, 'tenants', 'list')).stdout), [], 'nothing was stored')
   const missing = await cli(db, 'keys', 'revoke', '999')
   t.equal(missing.code, 1)
   t.match(missing.stderr, /Key 999 does not exist/)

@@ -53,7 +53,7 @@ export async function orderStatuses (deps: { store: Store, statuses: StatusLooku
     }
     const s = result.value
     const status = normaliseOrderStatus(s.status)
-    await deps.store.updateOrderStatus(id, {
+    await deps.store.updateOrderStatus(tenantId, order.localId, {
       status,
       upstreamStatus: s.status,
       charge: s.charge,

@@ -61,6 +61,8 @@ export interface OrdersTable {
 }
 
 export interface RefillsTable {
+  local_id: Id
+  /** the panel's refill id: a replaced panel may hand one out again */
   id: Int
   order_id: Int
   tenant_id: Int

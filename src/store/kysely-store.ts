@@ -8,8 +8,8 @@ import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as tenants from './tenants.js'
 import type {
-  ApiKey, ClaimIdempotency, ClaimResult, CompleteIdempotency, ListOrdersQuery, NewApiKey, NewTenant,
-  OrderStatusUpdate, ReserveOrder, ReserveResult, Store, StoredOrder, Tenant, TenantPatch, Usage
+  ApiKey, ClaimIdempotency, ClaimResult, CompleteIdempotency, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
+  OrderStatusUpdate, ReserveOrder, ReserveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
 /** The Store over Kysely; each concern lives in its own module. */
@@ -47,10 +47,10 @@ export class KyselyStore implements Store {
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined> { return orders.getOrder(this.#ctx, tenantId, id) }
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>> { return orders.getOrders(this.#ctx, tenantId, ids) }
   listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]> { return orders.listOrders(this.#ctx, tenantId, q) }
-  updateOrderStatus (id: number, s: OrderStatusUpdate): Promise<void> { return orders.updateOrderStatus(this.#ctx, id, s) }
+  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s) }
 
-  recordRefill (r: { id: number, orderId: number, tenantId: number }): Promise<void> { return refills.recordRefill(this.#ctx, r) }
-  getRefills (tenantId: number, ids: number[]): Promise<Set<number>> { return refills.getRefills(this.#ctx, tenantId, ids) }
+  recordRefill (r: NewRefill): Promise<void> { return refills.recordRefill(this.#ctx, r) }
+  getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>> { return refills.getRefills(this.#ctx, tenantId, ids) }
 
   claimIdempotency (r: ClaimIdempotency): Promise<ClaimResult> { return idempotency.claimIdempotency(this.#ctx, r) }
   completeIdempotency (r: CompleteIdempotency): Promise<void> { return idempotency.completeIdempotency(this.#ctx, r) }

@@ -97,8 +97,47 @@ export function migrations (dialect: Dialect): Record<string, Migration> {
           await db.schema.dropTable(table).execute()
         }
       }
+    },
+
+    // A replaced or reset panel hands out its order and refill ids again.
+    // Orders are updated by their own row now, so the index on the panel id
+    // alone has no reader; refills get a row id so a repeated panel id is
+    // recorded instead of dropped. No down: the old primary key cannot hold
+    // the repeats recorded since.
+    '0002_repeatable_panel_ids': {
+      async up (db: Kysely<any>) {
+        await db.schema.dropIndex('orders_upstream_idx').execute()
+        if (pg) await keyRefillsByRowPg(db)
+        else await keyRefillsByRowSqlite(db)
+      }
     }
   }
+}
+
+async function keyRefillsByRowPg (db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('refills').dropConstraint('refills_pkey').execute()
+  // Existing rows are numbered as the column is added; their ids cannot repeat yet.
+  await db.schema.alterTable('refills')
+    .addColumn('local_id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+    .execute()
+}
+
+// SQLite cannot change a primary key in place: rebuild the table.
+async function keyRefillsByRowSqlite (db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('refills_next')
+    .addColumn('local_id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'bigint', (c) => c.notNull())
+    .addColumn('order_id', 'bigint', (c) => c.notNull())
+    .addColumn('tenant_id', 'bigint', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute()
+  const columns = ['id', 'order_id', 'tenant_id', 'created_at']
+  await db.insertInto('refills_next').columns(columns)
+    .expression(db.selectFrom('refills').select(columns).orderBy('created_at').orderBy('id'))
+    .execute()
+  await db.schema.dropTable('refills').execute()
+  await db.schema.alterTable('refills_next').renameTo('refills').execute()
+  await db.schema.createIndex('refills_tenant_idx').on('refills').columns(['tenant_id', 'id']).execute()
 }
 
 class InCodeProvider implements MigrationProvider {

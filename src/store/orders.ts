@@ -128,7 +128,11 @@ export async function listOrders (ctx: StoreContext, tenantId: number, q: ListOr
   return (await query.execute()).map((row) => toOrder(ctx, row))
 }
 
-export async function updateOrderStatus (ctx: StoreContext, id: number, s: OrderStatusUpdate): Promise<void> {
+/**
+ * By the row a lookup found, never by the panel's id: a replaced panel hands
+ * ids out again, and one tenant's lookup must not rewrite another's order.
+ */
+export async function updateOrderStatus (ctx: StoreContext, tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> {
   await ctx.db.updateTable('orders')
     .set({
       status: s.status,
@@ -140,6 +144,7 @@ export async function updateOrderStatus (ctx: StoreContext, id: number, s: Order
       final: ctx.bool(s.final),
       updated_at: iso(new Date())
     })
-    .where('upstream_id', '=', id)
+    .where('tenant_id', '=', tenantId)
+    .where('local_id', '=', localId)
     .execute()
 }

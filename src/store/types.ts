@@ -103,6 +103,18 @@ export interface OrderStatusUpdate {
   final: boolean
 }
 
+export interface NewRefill {
+  /** the panel's refill id */
+  id: number
+  /** the panel's order id */
+  orderId: number
+  tenantId: number
+}
+
+export interface StoredRefill extends NewRefill {
+  createdAt: Date
+}
+
 export interface ListOrdersQuery {
   limit: number
   /** localId cursor: only orders older than this one */
@@ -180,13 +192,13 @@ export interface Store {
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>>
   /** placed orders only, newest first */
   listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]>
-  /** by the panel's id */
-  updateOrderStatus (id: number, s: OrderStatusUpdate): Promise<void>
+  /** by our row id (from getOrder/getOrders), only the tenant's own; panel ids may repeat */
+  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void>
 
-  /** first record of a refill id wins */
-  recordRefill (r: { id: number, orderId: number, tenantId: number }): Promise<void>
-  /** which of these refill ids belong to the tenant */
-  getRefills (tenantId: number, ids: number[]): Promise<Set<number>>
+  /** every record is kept, even of a refill id seen before (a replaced panel repeats them) */
+  recordRefill (r: NewRefill): Promise<void>
+  /** which of these refill ids belong to the tenant; a repeated id resolves to its newest record */
+  getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>>
 
   /** atomic per (tenantId, key); an expired record counts as absent */
   claimIdempotency (r: ClaimIdempotency): Promise<ClaimResult>

@@ -27,13 +27,14 @@ export async function issueKey (store: Store, tenantId: number, expiresAt: Date 
 }
 
 /** A key as listed: never its secret or hash. */
-export function publicKey (key: ApiKey): { id: number, tenantId: number, prefix: string, createdAt: string, expiresAt: string | null, revokedAt: string | null } {
+export function publicKey (key: ApiKey): { id: number, tenantId: number, prefix: string, createdAt: string, expiresAt: string | null, revokedAt: string | null, lastUsedAt: string | null } {
   return {
     id: key.id,
     tenantId: key.tenantId,
     prefix: key.prefix,
     createdAt: key.createdAt.toISOString(),
     expiresAt: key.expiresAt?.toISOString() ?? null,
-    revokedAt: key.revokedAt?.toISOString() ?? null
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null
   }
 }

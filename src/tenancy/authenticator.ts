@@ -13,9 +13,15 @@ interface Entry {
   tenantId: number | null
   keyId: number | null
   expiresAt: number | null
+  /** When this instance last recorded the key's use (ms). */
+  touchedAt: number
 }
 
-const UNKNOWN: Entry = { principal: null, tenantId: null, keyId: null, expiresAt: null }
+const UNKNOWN: Entry = { principal: null, tenantId: null, keyId: null, expiresAt: null, touchedAt: 0 }
+
+// A key's last use is for people rotating keys ("is the old one still used?"):
+// a write per key a minute is plenty, and never one per request.
+const TOUCH_INTERVAL_MS = 60_000
 
 /** A cache entry to drop: a revoked key, or a changed or disabled tenant. */
 export type Invalidation = { key: number } | { tenant: number }
@@ -52,6 +58,11 @@ export class Authenticator {
     }
     if (entry.principal === null) return undefined
     if (entry.expiresAt !== null && entry.expiresAt <= now) return undefined
+    if (now - entry.touchedAt >= TOUCH_INTERVAL_MS) {
+      entry.touchedAt = now
+      // Best effort: a failed write only leaves lastUsedAt older than it is.
+      this.#store.touchKey(entry.principal.keyId, new Date(now)).catch(() => {})
+    }
     return entry.principal
   }
 
@@ -59,7 +70,7 @@ export class Authenticator {
     const record = await this.#store.findKeyByPrefix(prefix)
     if (record === undefined || record.revokedAt !== null || !sameHash(record.hash, hash)) return UNKNOWN
     const tenant = await this.#store.getTenant(record.tenantId)
-    const known = { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt?.getTime() ?? null }
+    const known = { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
     if (tenant === undefined || tenant.disabled) return { principal: null, ...known }
     return { principal: { tenant, keyId: record.id }, ...known }
   }

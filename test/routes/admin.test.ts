@@ -37,6 +37,11 @@ t.test('POST /admin/tenants creates a tenant with every scope and shows its key 
   t.notOk(JSON.stringify(listed).includes(key), 'the key list holds no secret')
   t.match(listed[0], { id: keyId, prefix: key.slice(0, 12), revokedAt: null })
   t.notOk('hash' in listed[0], 'nor the hash')
+  t.ok(Date.now() - Date.parse(listed[0].lastUsedAt) < 60_000, 'the key shows its last use')
+
+  await gw.app.inject({ method: 'POST', url: `/admin/tenants/${tenant.id as number}/keys`, headers: admin, payload: {} })
+  const both = (await gw.app.inject({ url: `/admin/tenants/${tenant.id as number}/keys`, headers: admin })).json().items
+  t.equal(both[1].lastUsedAt, null, 'a key never used says so')
 })
 
 t.test('admin refuses bad tenant input', async (t) => {
@@ -47,6 +52,30 @@ t.test('admin refuses bad tenant input', async (t) => {
     t.equal(res.json().code, 'validation_failed')
   }
   t.equal((await gw.app.inject({ url: '/admin/tenants/999', headers: admin })).statusCode, 404)
+})
+
+t.test('budgets must be non-negative decimals the store can hold: else 400 validation_failed, never 500', async (t) => {
+  const gw = await gateway(t)
+  const refused = ['99999999999999999999.99', '1' + '0'.repeat(25), '10000000000', '-1', '-0.5', '0.000000001', '1.', '.5', '1e3', ' 1']
+  for (const budget of refused) {
+    for (const field of ['dailyBudget', 'monthlyBudget']) {
+      const created = await gw.app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'x', [field]: budget } })
+      t.equal(created.statusCode, 400, `POST ${field} ${budget}`)
+      t.match(created.json(), { code: 'validation_failed', errors: [{ path: `body/${field}` }] })
+      const patched = await gw.app.inject({ method: 'PATCH', url: `/admin/tenants/${gw.tenant.id}`, headers: admin, payload: { [field]: budget } })
+      t.equal(patched.statusCode, 400, `PATCH ${field} ${budget}`)
+      t.equal(patched.json().code, 'validation_failed')
+    }
+  }
+  t.equal((await gw.app.inject({ url: '/admin/tenants', headers: admin })).json().items.length, 1, 'no tenant was created')
+
+  const largest = '9999999999.99999999'
+  const created = await gw.app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'rich', dailyBudget: largest, monthlyBudget: '0' } })
+  t.equal(created.statusCode, 201)
+  t.match(created.json().tenant, { dailyBudget: largest, monthlyBudget: '0' })
+  const patched = await gw.app.inject({ method: 'PATCH', url: `/admin/tenants/${gw.tenant.id}`, headers: admin, payload: { monthlyBudget: largest, dailyBudget: '0.00000001' } })
+  t.equal(patched.statusCode, 200)
+  t.match(patched.json(), { monthlyBudget: largest, dailyBudget: '0.00000001' })
 })
 
 t.test('a revoked key is refused at once while the tenant\'s other key keeps working', async (t) => {

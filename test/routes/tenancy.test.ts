@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
-import { gateway, type Gateway } from '../helper.js'
+import { gateway, TEST_DATABASE, type Gateway, type TestContext } from '../helper.js'
 
 interface Service { id: number, min: number, max: number, rate: string, category: string, refill: boolean, cancel: boolean }
 
@@ -45,6 +48,48 @@ t.test('two tenants: neither can read, refill or cancel the other\'s orders; eac
 
   t.same((await gw.request({ url: '/orders' })).json().items.map((o: { id: number }) => o.id), [mine])
   t.same((await other.request({ url: '/orders' })).json().items.map((o: { id: number }) => o.id), [theirs])
+})
+
+/** Two gateways on one database, each before its own panel: the panel was replaced, its ids start again. */
+async function panelReplaced (t: TestContext): Promise<[Gateway, Gateway]> {
+  if (TEST_DATABASE === 'postgres') {
+    const before = await gateway(t)
+    const shared = { DATABASE_URL: before.config.databaseUrl, DATABASE_SCHEMA: before.config.databaseSchema ?? '' }
+    return [before, await gateway(t, { env: shared })]
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'smm-replaced-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const shared = { DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}` }
+  return [await gateway(t, { env: shared }), await gateway(t, { env: shared })]
+}
+
+t.test('after the panel restarts its ids, one tenant\'s lookups never change another\'s order, and a repeated refill id is found', async (t) => {
+  const [before, after] = await panelReplaced(t)
+  const alice = before.request
+  const bob = after.request
+  const service = await defaultService(before)
+  const payload = { service: service.id, link: 'https://a.b/c', quantity: service.min }
+  const hers = (await alice({ method: 'POST', url: '/orders', payload })).json().id as number
+  before.sim.setOrderStatus(hers, 'Completed')
+  const done = (await alice({ url: `/orders/${hers}` })).json()
+  t.equal(done.status, 'completed')
+  const herRefill = (await alice({ method: 'POST', url: `/orders/${hers}/refill` })).json().id as number
+
+  const placed = await bob({ method: 'POST', url: '/orders', payload })
+  t.equal(placed.statusCode, 201)
+  t.equal(placed.json().id, hers, 'the new panel hands out her order id again')
+  t.equal((await bob({ url: `/orders/${hers}` })).json().status, 'pending')
+  const aliceNow = await after.app.inject({ url: `/orders/${hers}`, headers: { authorization: `Bearer ${before.key}` } })
+  t.same(aliceNow.json(), done, 'her final order is untouched by his lookup')
+
+  after.sim.setOrderStatus(hers, 'Completed')
+  const refilled = await bob({ method: 'POST', url: `/orders/${hers}/refill` })
+  t.equal(refilled.statusCode, 201)
+  t.equal(refilled.json().id, herRefill, 'the new panel hands out her refill id again')
+  const his = await bob({ url: `/refills/${herRefill}` })
+  t.equal(his.statusCode, 200, 'his refill is found')
+  t.match(his.json(), { id: herRefill })
+  t.same((await bob({ url: `/refills?ids=${herRefill}` })).json().items.map((r: { id: number, error?: unknown }) => r.error), [undefined])
 })
 
 t.test('GET /orders lists the tenant\'s orders newest first with cursor paging and a status filter', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { fromUnits, fromUnitsOrNull, normaliseAmount, toUnits, toUnitsOrNull } from '../../src/store/money.js'
+import { AmountOutOfRangeError, fromUnits, fromUnitsOrNull, normaliseAmount, toUnits, toUnitsOrNull } from '../../src/store/money.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
 import { eachEngine, newTenant } from './helper.js'
 
@@ -29,9 +29,8 @@ async function order (store: KyselyStore, tenantId: number, at: string, estimate
   const r = await store.reserveOrder({ tenantId, service: 1, request: {}, quantity: 1, estimatedCharge: estimate, dailyBudget: null, monthlyBudget: null, now: new Date(at) })
   if (!r.ok) throw new Error('refused')
   if (end === 'placed') {
-    const id = ++upstream
-    await store.markPlaced(r.localId, id)
-    if (charge !== undefined) await store.updateOrderStatus(id, { status: 'completed', upstreamStatus: 'Completed', charge, startCount: 0, remains: 0, currency: 'USD', final: true })
+    await store.markPlaced(r.localId, ++upstream)
+    if (charge !== undefined) await store.updateOrderStatus(tenantId, r.localId, { status: 'completed', upstreamStatus: 'Completed', charge, startCount: 0, remains: 0, currency: 'USD', final: true })
   }
   if (end === 'failed') await store.markFailed(r.localId)
   if (end === 'unknown') await store.markUnknown(r.localId)
@@ -49,6 +48,14 @@ t.test('toUnits counts 1e-8 units, rounding half-up at the ninth place', async (
   t.equal(toUnits('1e-8'), 1n)
   t.throws(() => toUnits('abc'))
   t.throws(() => toUnits('Infinity'))
+})
+
+t.test('toUnits refuses an amount beyond the signed 64-bit count instead of overflowing', async (t) => {
+  t.equal(toUnits('-92233720368.54775808'), -9_223_372_036_854_775_808n, 'the smallest BIGINT')
+  t.throws(() => toUnits('92233720368.54775808'), AmountOutOfRangeError)
+  t.throws(() => toUnits('-92233720368.54775809'), AmountOutOfRangeError)
+  t.throws(() => toUnits('99999999999999999999.99'), AmountOutOfRangeError)
+  t.throws(() => toUnits('1' + '0'.repeat(25)), RangeError, 'a RangeError too')
 })
 
 t.test('fromUnits gives the shortest exact decimal string', async (t) => {
@@ -116,7 +123,7 @@ await eachEngine(t, async (t, { name, store, open }) => {
     const first = await reserve(store, id, { estimatedCharge: '0.9', dailyBudget: '1' })
     if (!first.ok) throw new Error('refused')
     await store.markPlaced(first.localId, 4_000_001 + id)
-    await store.updateOrderStatus(4_000_001 + id, { status: 'partial', upstreamStatus: 'Partial', charge: '0.25', startCount: 0, remains: 50, currency: 'USD', final: true })
+    await store.updateOrderStatus(id, first.localId, { status: 'partial', upstreamStatus: 'Partial', charge: '0.25', startCount: 0, remains: 50, currency: 'USD', final: true })
     t.match(await reserve(store, id, { estimatedCharge: '0.75', dailyBudget: '1' }), { ok: true })
     t.same(await store.spend(id), { today: '1', month: '1' })
   })
@@ -159,6 +166,16 @@ await eachEngine(t, async (t, { name, store, open }) => {
     t.match(await reserve(store, id, { estimatedCharge: '0.00000001', dailyBudget: budget }), { ok: true })
     t.same(await reserve(store, id, { estimatedCharge: '0.00000001', dailyBudget: budget }), { ok: false, limit: 'daily', spent: budget, budget })
     t.same(await store.spend(id), { today: budget, month: budget })
+  })
+
+  t.test('a budget the store cannot hold is refused with AmountOutOfRangeError, and nothing is written', async (t) => {
+    const huge = '99999999999999999999.99'
+    const before = await store.listTenants({ limit: 10_000 })
+    await t.rejects(newTenant(store, { dailyBudget: huge }), AmountOutOfRangeError)
+    t.equal((await store.listTenants({ limit: 10_000 })).length, before.length)
+    const tenant = await newTenant(store, { monthlyBudget: '5' })
+    await t.rejects(store.updateTenant(tenant.id, { monthlyBudget: '1' + '0'.repeat(25) }), AmountOutOfRangeError)
+    t.equal((await store.getTenant(tenant.id))?.monthlyBudget, '5')
   })
 
   t.test('20 concurrent reservations never overspend', async (t) => {

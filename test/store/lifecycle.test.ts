@@ -1,10 +1,36 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { sql } from 'kysely'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
 import t from 'tap'
+import { migrations } from '../../src/store/migrations.js'
 import { openStore } from '../../src/store/open.js'
 import type { StoreLogger } from '../../src/store/logger.js'
-import { eachEngine, newTenant } from './helper.js'
+import { eachEngine, newTenant, type EngineName, type Location } from './helper.js'
+
+const MIGRATIONS = ['0001_initial', '0002_repeatable_panel_ids']
+
+/** A database with only the first migration applied, as the first release left it. */
+async function atFirstRelease (name: EngineName, at: Location): Promise<Kysely<any>> {
+  let db: Kysely<any>
+  if (name === 'sqlite') {
+    const file = at.url.slice('sqlite:'.length)
+    mkdirSync(dirname(file), { recursive: true })
+    const database = new BetterSqlite3(file)
+    database.pragma('foreign_keys = ON')
+    db = new Kysely({ dialect: new SqliteDialect({ database }) })
+  } else {
+    const schema = at.schema ?? 'public'
+    db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: at.url, options: `-c search_path=${schema}` }) }) })
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+  }
+  const first = { '0001_initial': migrations(name)['0001_initial']! }
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => first }, ...(at.schema === undefined ? {} : { migrationTableSchema: at.schema }) })
+  const { error } = await migrator.migrateToLatest()
+  if (error !== undefined) throw error
+  return db
+}
 
 function recorder (): { logger: StoreLogger, lines: Array<{ obj: object, msg?: string }> } {
   const lines: Array<{ obj: object, msg?: string }> = []
@@ -37,17 +63,17 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
     const at = fresh()
     const first = recorder()
     await open(at, { logger: first.logger })
-    t.same(first.lines.map((l) => l.obj), [{ migration: '0001_initial' }])
+    t.same(first.lines.map((l) => l.obj), MIGRATIONS.map((migration) => ({ migration })))
     const second = recorder()
     await open(at, { logger: second.logger })
     t.same(second.lines, [], 'nothing to apply')
-    t.equal(await count('kysely_migration', at), 1)
+    t.equal(await count('kysely_migration', at), MIGRATIONS.length)
   })
 
   t.test('instances opening a fresh database at once all migrate it safely', async (t) => {
     const at = fresh()
     const stores = await Promise.all(Array.from({ length: 4 }, async () => await open(at)))
-    t.equal(await count('kysely_migration', at), 1)
+    t.equal(await count('kysely_migration', at), MIGRATIONS.length)
     const tenant = await newTenant(stores[0]!)
     for (const s of stores) t.equal((await s.getTenant(tenant.id))?.name, tenant.name)
   })
@@ -68,6 +94,36 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
     t.same(await again.getTenant(tenant.id), tenant)
     t.same(await again.findKeyByPrefix(key.prefix), key)
     t.match(await again.getOrder(tenant.id, 31337), { localId: r.localId, estimatedCharge: '1.23', request: { link: 'x' } })
+  })
+
+  t.test('a database of the first release upgrades: its orders and refills stay, and panel ids may repeat', async (t) => {
+    const at = fresh()
+    const old = await atFirstRelease(name, at)
+    const now = new Date().toISOString()
+    const tenant = async (tenantName: string) => (await old.insertInto('tenants')
+      .values({ name: tenantName, scopes: '["orders:read"]', created_at: now, updated_at: now })
+      .returning('id').executeTakeFirstOrThrow()).id as number | bigint | string
+    const alice = Number(await tenant('alice'))
+    const bob = Number(await tenant('bob'))
+    const panel = { upstream_id: 23501, status: 'completed', upstream_status: 'Completed', charge: 40_000_000, final: name === 'sqlite' ? 1 : true }
+    const request = { service: 1, request: '{}', quantity: 100, estimated_charge: 50_000_000 }
+    await old.insertInto('orders').values({ ...panel, ...request, tenant_id: alice, state: 'placed', created_at: now, updated_at: now }).execute()
+    await old.insertInto('refills').values([
+      { id: 5001, order_id: 23501, tenant_id: alice, created_at: now },
+      { id: 5002, order_id: 23501, tenant_id: alice, created_at: now }
+    ]).execute()
+    await old.destroy()
+
+    const logged = recorder()
+    const store = await open(at, { logger: logged.logger })
+    t.same(logged.lines.map((l) => l.obj), [{ migration: '0002_repeatable_panel_ids' }])
+    t.match(await store.getOrder(alice, 23501), { charge: '0.4', status: 'completed', final: true })
+    t.same([...(await store.getRefills(alice, [5001, 5002])).values()].map((r) => [r.id, r.orderId]), [[5001, 23501], [5002, 23501]])
+
+    await store.recordRefill({ id: 5001, orderId: 23501, tenantId: bob })
+    t.match((await store.getRefills(bob, [5001])).get(5001), { tenantId: bob }, 'a refill id that repeats is recorded')
+    t.match((await store.getRefills(alice, [5001])).get(5001), { tenantId: alice })
+    t.equal(await count('refills', at), 3)
   })
 
   if (name === 'sqlite') {

@@ -4,7 +4,7 @@ import { eachEngine, newTenant } from './helper.js'
 
 let nextUpstreamId = 1000
 
-async function place (store: KyselyStore, tenantId: number, extra: { estimatedCharge?: string | null, service?: number } = {}): Promise<{ localId: number, id: number }> {
+async function place (store: KyselyStore, tenantId: number, extra: { estimatedCharge?: string | null, service?: number, id?: number } = {}): Promise<{ localId: number, id: number }> {
   const reserved = await store.reserveOrder({
     tenantId,
     service: extra.service ?? 1,
@@ -15,10 +15,13 @@ async function place (store: KyselyStore, tenantId: number, extra: { estimatedCh
     monthlyBudget: null
   })
   if (!reserved.ok) throw new Error('unexpected refusal')
-  const id = ++nextUpstreamId
+  const id = extra.id ?? ++nextUpstreamId
   await store.markPlaced(reserved.localId, id)
   return { localId: reserved.localId, id }
 }
+
+const COMPLETED = { status: 'completed', upstreamStatus: 'Completed', charge: '0.4', startCount: 10, remains: 0, currency: 'USD', final: true }
+const PENDING = { status: 'pending', upstreamStatus: 'Pending', charge: '0.5', startCount: 0, remains: 100, currency: 'USD', final: false }
 
 await eachEngine(t, async (t, { store }) => {
   t.test('reserveOrder records a reserved order; markPlaced makes it findable by the panel id', async (t) => {
@@ -113,8 +116,8 @@ await eachEngine(t, async (t, { store }) => {
     t.same(page3.map((o) => o.localId), newest.slice(4))
 
     const done = { status: 'completed', upstreamStatus: 'Completed', charge: '0.5', startCount: 10, remains: 0, currency: 'USD', final: true }
-    await store.updateOrderStatus(orders[1]?.id ?? 0, done)
-    await store.updateOrderStatus(orders[3]?.id ?? 0, done)
+    await store.updateOrderStatus(tenant.id, orders[1]?.localId ?? 0, done)
+    await store.updateOrderStatus(tenant.id, orders[3]?.localId ?? 0, done)
     const completed = await store.listOrders(tenant.id, { limit: 10, status: 'completed' })
     t.same(completed.map((o) => o.localId), [orders[3]?.localId, orders[1]?.localId])
     t.same(await store.listOrders(tenant.id, { limit: 10, status: 'canceled' }), [])
@@ -122,18 +125,18 @@ await eachEngine(t, async (t, { store }) => {
 
   t.test('updateOrderStatus stores the panel\'s report', async (t) => {
     const tenant = await newTenant(store)
-    const { id } = await place(store, tenant.id, { estimatedCharge: '0.5' })
+    const { id, localId } = await place(store, tenant.id, { estimatedCharge: '0.5' })
     const before = await store.getOrder(tenant.id, id)
     await new Promise((resolve) => setTimeout(resolve, 5))
-    await store.updateOrderStatus(id, { status: 'in_progress', upstreamStatus: 'In progress', charge: '0.48765432', startCount: 1234, remains: 55, currency: 'USD', final: false })
+    await store.updateOrderStatus(tenant.id, localId, { status: 'in_progress', upstreamStatus: 'In progress', charge: '0.48765432', startCount: 1234, remains: 55, currency: 'USD', final: false })
     const order = await store.getOrder(tenant.id, id)
     t.match(order, { status: 'in_progress', upstreamStatus: 'In progress', charge: '0.48765432', estimatedCharge: '0.5', startCount: 1234, remains: 55, currency: 'USD', final: false })
     t.ok(order !== undefined && before !== undefined && order.updatedAt > before.updatedAt)
     t.same(order?.createdAt, before?.createdAt)
 
-    await store.updateOrderStatus(id, { status: 'partial', upstreamStatus: 'Partial', charge: null, startCount: null, remains: null, currency: null, final: true })
+    await store.updateOrderStatus(tenant.id, localId, { status: 'partial', upstreamStatus: 'Partial', charge: null, startCount: null, remains: null, currency: null, final: true })
     t.match(await store.getOrder(tenant.id, id), { status: 'partial', charge: null, startCount: null, remains: null, currency: null, final: true })
-    await t.resolves(store.updateOrderStatus(888_888_888, { status: 'completed', upstreamStatus: 'Completed', charge: null, startCount: null, remains: null, currency: null, final: true }), 'an unknown id is a no-op')
+    await t.resolves(store.updateOrderStatus(tenant.id, 888_888_888, { status: 'completed', upstreamStatus: 'Completed', charge: null, startCount: null, remains: null, currency: null, final: true }), 'an unknown row is a no-op')
   })
 
   t.test('order and panel ids beyond 2^31 survive', async (t) => {
@@ -142,8 +145,37 @@ await eachEngine(t, async (t, { store }) => {
     if (!reserved.ok) throw new Error('refused')
     const id = Number.MAX_SAFE_INTEGER - 1
     await store.markPlaced(reserved.localId, id)
-    await store.updateOrderStatus(id, { status: 'in_progress', upstreamStatus: 'In progress', charge: '1', startCount: 2 ** 45, remains: 2 ** 41, currency: 'USD', final: false })
+    await store.updateOrderStatus(tenant.id, reserved.localId, { status: 'in_progress', upstreamStatus: 'In progress', charge: '1', startCount: 2 ** 45, remains: 2 ** 41, currency: 'USD', final: false })
     t.match(await store.getOrder(tenant.id, id), { id, service: 2 ** 33, quantity: 2 ** 40, startCount: 2 ** 45, remains: 2 ** 41 })
+  })
+
+  t.test('a panel id that repeats across tenants: each tenant sees and updates only its own row', async (t) => {
+    const alice = await newTenant(store)
+    const bob = await newTenant(store)
+    const id = ++nextUpstreamId
+    const hers = await place(store, alice.id, { id })
+    await store.updateOrderStatus(alice.id, hers.localId, COMPLETED)
+    const before = await store.getOrder(alice.id, id)
+    const his = await place(store, bob.id, { id, estimatedCharge: '7' })
+    await store.updateOrderStatus(bob.id, his.localId, PENDING)
+    t.same(await store.getOrder(alice.id, id), before, 'her row is untouched')
+    t.match(await store.getOrder(bob.id, id), { localId: his.localId, status: 'pending', charge: '0.5', final: false })
+    t.same(await store.spend(alice.id), { today: '0.4', month: '0.4' })
+    await store.updateOrderStatus(alice.id, his.localId, COMPLETED)
+    t.match(await store.getOrder(bob.id, id), { status: 'pending', final: false }, 'another tenant\'s row is never changed')
+  })
+
+  t.test('a panel id that repeats for one tenant resolves to the newest order; the older keeps its status', async (t) => {
+    const tenant = await newTenant(store)
+    const id = ++nextUpstreamId
+    const old = await place(store, tenant.id, { id })
+    await store.updateOrderStatus(tenant.id, old.localId, COMPLETED)
+    const newer = await place(store, tenant.id, { id })
+    t.equal((await store.getOrder(tenant.id, id))?.localId, newer.localId)
+    t.equal((await store.getOrders(tenant.id, [id])).get(id)?.localId, newer.localId)
+    await store.updateOrderStatus(tenant.id, newer.localId, PENDING)
+    const listed = await store.listOrders(tenant.id, { limit: 10 })
+    t.match(listed, [{ localId: newer.localId, status: 'pending', final: false }, { localId: old.localId, status: 'completed', final: true }])
   })
 
   t.test('getRefills answers which ids belong to the tenant', async (t) => {
@@ -152,32 +184,35 @@ await eachEngine(t, async (t, { store }) => {
     await store.recordRefill({ id: 501, orderId: 11, tenantId: a.id })
     await store.recordRefill({ id: 502, orderId: 12, tenantId: a.id })
     await store.recordRefill({ id: 503, orderId: 13, tenantId: b.id })
-    t.same(await store.getRefills(a.id, [501, 502, 503, 504]), new Set([501, 502]))
-    t.same(await store.getRefills(b.id, [501, 502, 503]), new Set([503]))
-    t.same(await store.getRefills(a.id, []), new Set())
+    const mine = await store.getRefills(a.id, [501, 502, 503, 504])
+    t.same([...mine.keys()].sort(), [501, 502])
+    t.match(mine.get(502), { id: 502, orderId: 12, tenantId: a.id, createdAt: Date })
+    t.same([...(await store.getRefills(b.id, [501, 502, 503])).keys()], [503])
+    t.same(await store.getRefills(a.id, []), new Map())
   })
 
-  t.test('recordRefill keeps the first owner of a refill id', async (t) => {
+  t.test('recordRefill keeps every record: a refill id that repeats belongs to each tenant that got it, the newest first', async (t) => {
     const a = await newTenant(store)
     const b = await newTenant(store)
     await store.recordRefill({ id: 601, orderId: 21, tenantId: a.id })
-    await store.recordRefill({ id: 601, orderId: 21, tenantId: a.id })
     await store.recordRefill({ id: 601, orderId: 99, tenantId: b.id })
-    t.same(await store.getRefills(a.id, [601]), new Set([601]))
-    t.same(await store.getRefills(b.id, [601]), new Set())
+    t.match((await store.getRefills(b.id, [601])).get(601), { orderId: 99, tenantId: b.id }, 'the panel gave the id again: recorded for the new owner')
+    t.match((await store.getRefills(a.id, [601])).get(601), { orderId: 21, tenantId: a.id }, 'the first owner keeps its record')
+    await store.recordRefill({ id: 601, orderId: 22, tenantId: a.id })
+    t.match((await store.getRefills(a.id, [601, 601])).get(601), { orderId: 22 }, 'the newest record of the tenant wins')
   })
 
   t.test('getRefills handles more ids than one query takes', async (t) => {
     const a = await newTenant(store)
     const ids = Array.from({ length: 1200 }, (_, i) => 10_000 + i)
     for (const id of ids.filter((id) => id % 100 === 0)) await store.recordRefill({ id, orderId: 1, tenantId: a.id })
-    t.same(await store.getRefills(a.id, ids), new Set(ids.filter((id) => id % 100 === 0)))
+    t.same([...(await store.getRefills(a.id, ids)).keys()].sort(), ids.filter((id) => id % 100 === 0))
   })
 
   t.test('refill ids beyond 2^31 survive', async (t) => {
     const a = await newTenant(store)
     const id = 2 ** 40 + 7
     await store.recordRefill({ id, orderId: 2 ** 35, tenantId: a.id })
-    t.same(await store.getRefills(a.id, [id]), new Set([id]))
+    t.match((await store.getRefills(a.id, [id])).get(id), { id, orderId: 2 ** 35 })
   })
 })
