@@ -85,3 +85,20 @@ t.test('SIGTERM: requests in flight finish, new ones are turned away, the store 
   second.child.kill('SIGTERM')
   t.same(await once(second.child, 'exit'), [0, null])
 })
+
+t.test('the server without PANEL_URL, or with a bad variable, stops with one line naming it', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{}, /^smm-gateway: PANEL_URL is not set: .*npm run demo/],
+    [{ PANEL_URL: 'http://127.0.0.1:1/api/v2' }, /^smm-gateway: PANEL_KEY is not set/],
+    [{ PANEL_URL: 'http://127.0.0.1:1/api/v2', PANEL_KEY: 'k', PORT: 'abc' }, /^smm-gateway: PORT must be/]
+  ]
+  for (const [env, message] of cases) {
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    const [code] = await once(child, 'exit')
+    t.equal(code, 1, JSON.stringify(env))
+    t.equal(stderr.trim().split('\n').length, 1, 'one line')
+    t.match(stderr, message)
+  }
+})
