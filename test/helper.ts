@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
-import pg from 'pg'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js'
 import { createTenant } from '../src/tenancy/admin.js'
 import type { NewTenant, Tenant } from '../src/store/types.js'
-import { PG_URL, postgresUnreachable } from './store/helper.js'
+import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 
@@ -41,23 +40,13 @@ export interface GatewayOptions {
 
 export const TEST_DATABASE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite'
 
-async function dropSchema (schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_URL })
-  await client.connect()
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`)
-  } finally {
-    await client.end()
-  }
-}
-
 /** DATABASE_URL (and DATABASE_SCHEMA) for a new private database; PostgreSQL's is dropped after `close`. */
 async function database (engine: 'sqlite' | 'postgres'): Promise<{ env: Record<string, string>, drop: () => Promise<void> }> {
   if (engine === 'sqlite') return { env: { DATABASE_URL: 'sqlite::memory:' }, drop: async () => {} }
   const unreachable = await postgresUnreachable()
   if (unreachable !== undefined) throw new Error(`${unreachable}; the gateway tests were asked to run on PostgreSQL`)
   const schema = `test_gw_${process.pid}_${randomBytes(4).toString('hex')}`
-  return { env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, drop: async () => { await dropSchema(schema) } }
+  return { env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, drop: async () => { await dropSchemas(schema) } }
 }
 
 function bound (app: FastifyInstance, key: string) {

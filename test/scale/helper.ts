@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
-import pg from 'pg'
-import { PG_URL, postgresUnreachable } from '../store/helper.js'
+import { PG_URL, dropSchemas, postgresUnreachable } from '../store/helper.js'
 
 export { PG_URL }
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -46,15 +45,7 @@ export function runId (): string {
 
 /** A fresh PostgreSQL schema name, dropped when the test ends (the instances create it). */
 export function freshSchema (t: TestContext, name: string): string {
-  t.teardown(async () => {
-    const client = new pg.Client({ connectionString: PG_URL })
-    await client.connect()
-    try {
-      await client.query(`drop schema if exists "${name}" cascade`)
-    } finally {
-      await client.end()
-    }
-  })
+  t.teardown(async () => { await dropSchemas(name) })
   return name
 }
 

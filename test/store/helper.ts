@@ -71,6 +71,11 @@ async function pgQuery (text: string): Promise<pg.QueryResult> {
   }
 }
 
+/** Drops test schemas (and everything in them), if they exist. */
+export async function dropSchemas (...schemas: string[]): Promise<void> {
+  if (schemas.length > 0) await pgQuery(schemas.map((s) => `drop schema if exists "${s}" cascade;`).join('\n'))
+}
+
 function randomName (): string {
   return `test_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
 }
@@ -81,7 +86,7 @@ async function setUp (t: Test, name: EngineName): Promise<Engine> {
   let dir: string | undefined
   t.teardown(async () => {
     await Promise.all(stores.map(async (store) => await store.close()))
-    if (schemas.length > 0) await pgQuery(schemas.map((s) => `drop schema if exists "${s}" cascade;`).join('\n'))
+    await dropSchemas(...schemas)
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
   const fresh = (): Location => {
