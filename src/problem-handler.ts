@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
+import Router from 'find-my-way'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, toProblem } from './errors.js'
 
@@ -64,6 +65,8 @@ export function clientErrorHandler (err: Error & { code?: string }, socket: Sock
   socket.end(`HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
+const ALLOWED_CHECK: Router.HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
+
 /** Renders every error as RFC 9457 problem+json; 5xx internals stay in the log. */
 export default fp(async (app) => {
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
@@ -86,8 +89,24 @@ export default fp(async (app) => {
     return reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem, request.url.split('?')[0]))
   })
 
+  // Every route's path by method, so a known path asked with the wrong method
+  // is a 405 naming the right ones rather than a 404.
+  const paths = Router({ ignoreTrailingSlash: true, maxParamLength: 100 })
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (route.url !== '*' && !paths.hasRoute(method as Router.HTTPMethod, route.url)) paths.on(method as Router.HTTPMethod, route.url, () => {})
+    }
+  })
+
   app.setNotFoundHandler(async (request, reply) => {
-    const problem = new GatewayError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)
-    return reply.code(404).type('application/problem+json').send(toProblem(problem))
+    const path = request.url.split('?')[0] ?? '/'
+    // OPTIONS stays a 404: a refused CORS preflight (edges.ts) must not read as an answer.
+    const allowed = request.method === 'OPTIONS' ? [] : ALLOWED_CHECK.filter((method) => paths.find(method, path) !== null)
+    const problem = allowed.length > 0
+      ? new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`)
+      : new GatewayError('route_not_found', `No route ${request.method} ${path}`)
+    if (allowed.length > 0) reply.header('allow', allowed.join(', '))
+    app.metrics.problems.inc({ code: problem.code })
+    return reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem))
   })
 }, { name: 'problem-handler' })

@@ -26,6 +26,21 @@ t.test('unknown routes answer a problem+json 404', async (t) => {
   t.equal(res.json().code, 'route_not_found')
 })
 
+t.test('a known path with the wrong method is a 405 naming the methods it takes', async (t) => {
+  const gw = await gateway(t)
+  const order = await gw.request({ method: 'DELETE', url: '/orders/123' })
+  t.equal(order.statusCode, 405)
+  t.equal(order.json().code, 'method_not_allowed')
+  t.equal(order.headers.allow, 'GET, HEAD')
+  t.match(order.json().detail, 'DELETE is not allowed on /orders/123; use GET or HEAD')
+  const services = await gw.request({ method: 'POST', url: '/services', payload: {} })
+  t.equal(services.statusCode, 405)
+  t.equal(services.headers.allow, 'GET, HEAD')
+  t.equal((await gw.request({ method: 'PUT', url: '/orders' })).headers.allow, 'GET, HEAD, POST')
+  t.equal((await gw.request({ method: 'DELETE', url: '/nope' })).statusCode, 404, 'an unknown path stays a 404')
+  t.equal(gw.sim.calls(), 0)
+})
+
 t.test('GET /health needs no key', async (t) => {
   const { app } = await gateway(t)
   const res = await app.inject({ url: '/health' })
