@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8'
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
-import { GatewayError, toProblem } from './errors.js'
+import { GatewayError } from './errors.js'
 
 export interface PressureOptions {
   maxEventLoopDelayMs: number
@@ -16,12 +16,11 @@ export default fp<PressureOptions>(async (app, options) => {
   await app.register(underPressure, {
     maxEventLoopDelay: options.maxEventLoopDelayMs,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.9),
-    pressureHandler: (request, reply, type, value) => {
+    // A rejection goes to the error handler, which renders it like every other problem.
+    pressureHandler: async (request, _reply, type, value) => {
       if (request.routeOptions.url === '/health') return
       request.log.warn({ type, value }, 'under pressure: shedding load')
-      const problem = new GatewayError('overloaded', 'The gateway is overloaded; retry shortly', { retryAfter: 5 })
-      app.metrics.problems.inc({ code: problem.code })
-      reply.code(503).header('retry-after', '5').type('application/problem+json').send(toProblem(problem))
+      throw new GatewayError('overloaded', 'The gateway is overloaded; retry shortly', { retryAfter: 5 })
     }
   })
 }, { name: 'pressure', dependencies: ['metrics'] })

@@ -48,8 +48,21 @@ export async function frameworkErrors (err: FastifyError, request: FastifyReques
   const problem = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
     ? new GatewayError('uri_too_long', 'A path segment is longer than any id this gateway takes')
     : new GatewayError('invalid_url', 'The URL has a malformed percent-encoding')
-  request.log.info({ code: problem.code }, 'request refused')
-  await reply.code(problem.statusCode).header('x-request-id', request.id).type('application/problem+json').send(toProblem(problem))
+  reply.header('x-request-id', request.id)
+  await sendProblem(request, reply, problem)
+}
+
+/** Counts, logs and sends a problem: the one way every refusal leaves. */
+async function sendProblem (request: FastifyRequest, reply: FastifyReply, problem: GatewayError): Promise<FastifyReply> {
+  request.server.metrics.problems.inc({ code: problem.code })
+  if (problem.statusCode >= 500) {
+    request.log.error({ err: problem, code: problem.code }, 'request failed')
+  } else {
+    request.log.info({ code: problem.code }, 'request refused')
+  }
+  if (problem.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(problem.retryAfter)))
+  if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="smm-gateway"')
+  return await reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem, request.url.split('?')[0]))
 }
 
 /**
@@ -78,15 +91,7 @@ export default fp(async (app) => {
     } else {
       problem = frameworkError(err) ?? new GatewayError('internal_error', 'Something went wrong; the request id is in the log', { cause: err })
     }
-    app.metrics.problems.inc({ code: problem.code })
-    if (problem.statusCode >= 500) {
-      request.log.error({ err: problem, code: problem.code }, 'request failed')
-    } else {
-      request.log.info({ code: problem.code }, 'request refused')
-    }
-    if (problem.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(problem.retryAfter)))
-    if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="smm-gateway"')
-    return reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem, request.url.split('?')[0]))
+    return await sendProblem(request, reply, problem)
   })
 
   // Every route's path by method, so a known path asked with the wrong method
@@ -102,11 +107,8 @@ export default fp(async (app) => {
     const path = request.url.split('?')[0] ?? '/'
     // OPTIONS stays a 404: a refused CORS preflight (edges.ts) must not read as an answer.
     const allowed = request.method === 'OPTIONS' ? [] : ALLOWED_CHECK.filter((method) => paths.find(method, path) !== null)
-    const problem = allowed.length > 0
-      ? new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`)
-      : new GatewayError('route_not_found', `No route ${request.method} ${path}`)
-    if (allowed.length > 0) reply.header('allow', allowed.join(', '))
-    app.metrics.problems.inc({ code: problem.code })
-    return reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem))
+    if (allowed.length === 0) return await sendProblem(request, reply, new GatewayError('route_not_found', `No route ${request.method} ${path}`))
+    reply.header('allow', allowed.join(', '))
+    return await sendProblem(request, reply, new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`))
   })
 }, { name: 'problem-handler' })
