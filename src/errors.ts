@@ -23,6 +23,7 @@ export const ERRORS = {
   missing_field: { status: 422, title: 'A field this service type needs is missing' },
   field_not_allowed: { status: 422, title: 'A field this service type does not take' },
   quantity_out_of_range: { status: 422, title: 'Quantity outside the service limits' },
+  charge_unbounded: { status: 422, title: 'The charge of this order cannot be bounded, and this tenant has a budget' },
   invalid_drip_feed: { status: 422, title: 'Invalid drip-feed settings' },
   invalid_link: { status: 422, title: 'The panel rejected the link' },
   refill_not_allowed: { status: 422, title: 'Refill is not available for this order' },
