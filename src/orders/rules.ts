@@ -12,7 +12,7 @@ interface TypeRule {
   countLinesOf?: 'comments' | 'usernames'
   /** Package types cost `rate` per order, not per 1000. */
   package?: boolean
-  /** Subscriptions: no quantity, cost unknown until posts happen. */
+  /** Subscriptions: no quantity; charged per post (see estimate). */
   subscription?: boolean
 }
 
@@ -54,15 +54,43 @@ export function ruleFor (type: string): TypeRule {
   return RULES[type.toLowerCase().replace(/[^a-z]/g, '')] ?? UNKNOWN_TYPE
 }
 
-export interface PreparedOrder {
+/** Fields that hold one item per line. */
+const LINE_FIELDS = ['comments', 'usernames', 'keywords', 'hashtags', 'groups'] as const
+type LineField = typeof LINE_FIELDS[number]
+
+/**
+ * The most the panel can charge for the order: what a tenant's budget reserves.
+ * Null only when nothing in the order limits the charge, and then with the reason.
+ */
+export type ChargeBound =
+  | { chargeBounded: true, estimatedCharge: string }
+  | { chargeBounded: false, estimatedCharge: null, unboundedReason: string }
+
+export type PreparedOrder = ChargeBound & {
   fields: AddFields
   /** Total units: runs × quantity for drip-feed, lines for list types; null for packages and subscriptions. */
   quantity: number | null
-  estimatedCharge: string | null
 }
 
+// Every character some panel may end a line at: CR, LF and CRLF (explode("\n"),
+// preg_split('/\r\n|\r|\n/')), and the other breaks PCRE's \R and Unicode
+// readers honour (VT, FF, NEL, LINE and PARAGRAPH SEPARATOR). Splitting on all
+// of them and sending the lines joined by "\n" leaves the panel nothing to
+// split that the gateway did not count.
+const LINE_BREAK = /\r\n|[\n\v\f\r\u0085\u2028\u2029]/
+
 function lines (text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '')
+  return text.split(LINE_BREAK).map((l) => l.trim()).filter((l) => l !== '')
+}
+
+/** Each line-list field as its non-empty trimmed lines: what is counted is what is sent. */
+function listsOf (order: NewOrderT): Partial<Record<LineField, string[]>> {
+  const lists: Partial<Record<LineField, string[]>> = {}
+  for (const field of LINE_FIELDS) {
+    const text = order[field]
+    if (text !== undefined) lists[field] = lines(text)
+  }
+  return lists
 }
 
 function inRange (service: PanelService, value: number, what: string): void {
@@ -80,25 +108,22 @@ function inRange (service: PanelService, value: number, what: string): void {
 export function prepareOrder (service: PanelService, order: NewOrderT): PreparedOrder {
   const rule = ruleFor(service.type)
   const allowed = new Set<Field>([...rule.required, ...(rule.optional ?? [])])
-  for (const field of Object.keys(order) as Array<keyof NewOrderT>) {
-    if (field === 'service' || order[field] === undefined) continue
-    if (!allowed.has(field)) {
-      const hint = field === 'quantity' && rule.countLinesOf !== undefined
-        ? `: the quantity is the number of lines of ${rule.countLinesOf}`
-        : ''
-      throw new GatewayError('field_not_allowed', `Services of type "${service.type}" do not take "${field}"${hint}`,
-        { extra: { field } })
-    }
-  }
+  checkFieldsAllowed(service, rule, allowed, order)
   for (const field of rule.required) {
     if (order[field] === undefined) {
       throw new GatewayError('missing_field', `Services of type "${service.type}" need "${field}"`, { extra: { field } })
     }
   }
+  const lists = listsOf(order)
+  for (const [field, list] of Object.entries(lists)) {
+    if (list.length === 0) {
+      throw new GatewayError('missing_field', `"${field}" has no non-blank lines`, { extra: { field } })
+    }
+  }
 
   let quantity: number | null = order.quantity ?? null
   if (rule.countLinesOf !== undefined) {
-    quantity = lines(order[rule.countLinesOf] ?? '').length
+    quantity = (lists[rule.countLinesOf] ?? []).length
     inRange(service, quantity, `The number of ${rule.countLinesOf} lines`)
   } else if (quantity !== null) {
     inRange(service, quantity, 'Quantity')
@@ -114,20 +139,80 @@ export function prepareOrder (service: PanelService, order: NewOrderT): Prepared
 
   const fields: AddFields = { service: service.id }
   for (const field of allowed) {
-    const value = order[field]
+    const value = lists[field as LineField]?.join('\n') ?? order[field]
     if (value === undefined) continue
     if (field === 'quantity' && rule.countLinesOf !== undefined) continue
     fields[PANEL_NAMES[field] ?? field] = typeof value === 'string' && field !== 'link' ? value.replace(/\r\n/g, '\n') : value
   }
 
-  return { fields, quantity: rule.package === true || rule.subscription === true ? null : quantity, estimatedCharge: estimate(service, rule, quantity) }
+  const units = rule.countLinesOf === undefined ? quantity : unitsOfList(lists[rule.countLinesOf] ?? [])
+  return {
+    fields,
+    quantity: rule.package === true || rule.subscription === true ? null : quantity,
+    ...estimate(service, rule, order, units)
+  }
 }
 
-function estimate (service: PanelService, rule: TypeRule, quantity: number | null): string | null {
-  if (rule.subscription === true) return null
-  if (rule.package === true) return new Decimal(service.rate).toFixed()
-  if (quantity === null) return null
-  return new Decimal(service.rate).times(quantity).dividedBy(1000).toFixed()
+function checkFieldsAllowed (service: PanelService, rule: TypeRule, allowed: Set<Field>, order: NewOrderT): void {
+  for (const field of Object.keys(order) as Array<keyof NewOrderT>) {
+    if (field === 'service' || order[field] === undefined) continue
+    if (!allowed.has(field)) {
+      const hint = field === 'quantity' && rule.countLinesOf !== undefined
+        ? `: the quantity is the number of lines of ${rule.countLinesOf}`
+        : ''
+      throw new GatewayError('field_not_allowed', `Services of type "${service.type}" do not take "${field}"${hint}`,
+        { extra: { field } })
+    }
+  }
+}
+
+/**
+ * Units a panel may charge for a line-counted field. SmartPanel counts custom
+ * comments split on newlines *and commas* (panel-api-v2.md, 3a), so each comma
+ * can add one unit; other panels charge the lines. The bound covers both.
+ */
+function unitsOfList (list: string[]): number {
+  return list.reduce((units, line) => units + line.split(',').length, 0)
+}
+
+/**
+ * The bound on the order's charge (rate is per 1000 units):
+ * - per-unit types: rate × units / 1000, units = quantity (× runs for
+ *   drip-feed) or, for line-counted types, lines plus commas (unitsOfList);
+ * - packages: the rate, once per order;
+ * - Subscriptions: the panel places one child order per post, of between
+ *   `min` and `max` units, for at most `posts` new posts plus `old_posts`
+ *   existing ones: rate × max / 1000 × (posts + oldPosts). Without `posts`
+ *   new posts are unlimited (an `expiry` limits time, not posts): no bound;
+ * - an unknown type without quantity: no bound.
+ */
+function estimate (service: PanelService, rule: TypeRule, order: NewOrderT, units: number | null): ChargeBound {
+  const rate = new Decimal(service.rate)
+  const bounded = (charge: Decimal): ChargeBound => ({ chargeBounded: true, estimatedCharge: charge.toFixed() })
+  if (rule.subscription === true) {
+    if (order.posts === undefined) {
+      return unbounded('Subscriptions without "posts" can be charged without limit (one charge per new post); set "posts" to place it under a budget')
+    }
+    return bounded(rate.times(order.max as number).dividedBy(1000).times(order.posts + (order.oldPosts ?? 0)))
+  }
+  if (rule.package === true) return bounded(rate)
+  if (units === null) {
+    return unbounded(`Services of type "${service.type}" are unknown to the gateway and, without "quantity", their charge has no limit; set "quantity" to place it under a budget`)
+  }
+  return bounded(rate.times(units).dividedBy(1000))
+}
+
+function unbounded (reason: string): ChargeBound {
+  return { chargeBounded: false, estimatedCharge: null, unboundedReason: reason }
+}
+
+/**
+ * Refuses an order whose charge has no bound for a tenant with a daily or
+ * monthly budget: reserving nothing would let it through any budget.
+ */
+export function requireBound (prepared: PreparedOrder, tenant: { dailyBudget: string | null, monthlyBudget: string | null }): void {
+  if (prepared.chargeBounded || (tenant.dailyBudget === null && tenant.monthlyBudget === null)) return
+  throw new GatewayError('charge_unbounded', prepared.unboundedReason)
 }
 
 function checkSubscription (service: PanelService, order: NewOrderT): void {
