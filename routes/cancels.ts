@@ -3,18 +3,18 @@ import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
 import { idempotent } from '../src/idempotency.js'
 import { chunked, itemError, throwIfPanelFailed } from '../src/orders/chunked.js'
-import { actionable } from '../src/orders/ownership.js'
+import { actionable, byGatewayId } from '../src/orders/ownership.js'
 import { cancelOrderSchema, cancelOrdersSchema } from '../schemas/orders.js'
 
 const cancels: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/:id/cancel', { schema: cancelOrderSchema, config: { scope: 'cancels:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const id = request.params.id
-    return await idempotent(app.store, tenant.id, request, reply, async () => {
-      const { refused } = await actionable(app, tenant.id, [id], 'cancel')
+    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
+      const { allowed, refused } = await actionable(app, tenant.id, [id], 'cancel')
       const refusal = refused.get(id)
       if (refusal !== undefined && !refusal.ok) throw refusal.error
-      const result = (await app.panel.cancel([id])).get(id)
+      const result = byGatewayId(allowed, await app.panel.cancel([...allowed.values()].map((order) => order.panelOrderId))).get(id)
       if (result === undefined) throw new GatewayError('upstream_invalid_response', 'The panel did not answer for this order')
       if (!result.ok) throw result.error
       return { status: 202, body: { id, cancelRequested: true as const } }
@@ -24,9 +24,10 @@ const cancels: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/cancel', { schema: cancelOrdersSchema, config: { scope: 'cancels:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const ids = request.body.orders
-    return await idempotent(app.store, tenant.id, request, reply, async () => {
+    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, ids, 'cancel')
-      const results = await chunked(allowed, async (chunk) => await app.panel.cancel(chunk))
+      const panelIds = [...allowed.values()].map((order) => order.panelOrderId)
+      const results = byGatewayId(allowed, await chunked(panelIds, async (chunk) => await app.panel.cancel(chunk)))
       throwIfPanelFailed(results)
       return {
         status: 200,

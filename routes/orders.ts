@@ -1,19 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../src/auth.js'
 import { idempotent } from '../src/idempotency.js'
-import { placeOrder } from '../src/orders/place.js'
+import { placeOrder, placedBody, type PlacedOrder } from '../src/orders/place.js'
 import { fromStore, orderStatuses } from '../src/orders/lookup.js'
 import { itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
 import { getOrderSchema, listOrdersSchema, placeOrderSchema } from '../schemas/orders.js'
 
+function placedOutcome (placed: PlacedOrder): { status: number, body: PlacedOrder, headers: Record<string, string> } {
+  return { status: 201, body: placed, headers: { location: `/orders/${placed.id}` } }
+}
+
 const orders: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders', { schema: placeOrderSchema, config: { scope: 'orders:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
-    return await idempotent(app.store, tenant.id, request, reply, async () => {
-      const placed = await placeOrder(app, tenant, request.body)
-      request.log.info({ order: placed.id, service: placed.service, tenant: tenant.id }, 'order placed')
-      return { status: 201, body: placed, headers: { location: `/orders/${placed.id}` } }
-    })
+    const deps = { store: app.store, ledger: app.ledger, log: request.log, catalog: app.catalog, panel: app.panel, metrics: app.metrics }
+    return await idempotent(deps, tenant.id, request, reply, async (key) => {
+      const placed = await placeOrder(deps, tenant, request.body, key)
+      request.log.info({ order: placed.id, panelOrderId: placed.panelOrderId, service: placed.service, tenant: tenant.id }, 'order placed')
+      return placedOutcome(placed)
+    }, { replayOrder: (order) => placedOutcome(placedBody(order)) })
   })
 
   app.get('/orders/:id', { schema: getOrderSchema, config: { scope: 'orders:read' } }, async (request) => {

@@ -3,44 +3,55 @@ import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
 import { idempotent } from '../src/idempotency.js'
 import { chunked, itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
-import { actionable } from '../src/orders/ownership.js'
+import { actionable, byGatewayId } from '../src/orders/ownership.js'
 import { normaliseRefillStatus } from '../src/orders/status.js'
+import type { StoredRefill } from '../src/store/types.js'
 import { getRefillSchema, listRefillsSchema, refillOrderSchema, refillOrdersSchema } from '../schemas/refills.js'
 
-function toRefillStatus (id: number, status: string): { id: number, status: ReturnType<typeof normaliseRefillStatus>, upstreamStatus: string } {
-  return { id, status: normaliseRefillStatus(status), upstreamStatus: status }
+function toRefillStatus (refill: StoredRefill, status: string) {
+  return { id: refill.id, order: refill.orderId, panelRefillId: refill.panelRefillId, status: normaliseRefillStatus(status), upstreamStatus: status }
 }
 
 const refills: FastifyPluginAsyncTypebox = async (app) => {
+  const notFound = (id: number): GatewayError => new GatewayError('not_found', `Refill ${id} does not exist`)
+
   app.post('/orders/:id/refill', { schema: refillOrderSchema, config: { scope: 'refills:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
-    const order = request.params.id
-    return await idempotent(app.store, tenant.id, request, reply, async () => {
-      const { refused } = await actionable(app, tenant.id, [order], 'refill')
-      const refusal = refused.get(order)
+    const id = request.params.id
+    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
+      const { allowed, refused } = await actionable(app, tenant.id, [id], 'refill')
+      const refusal = refused.get(id)
       if (refusal !== undefined && !refusal.ok) throw refusal.error
-      const { refill } = await app.panel.refill(order)
-      await app.store.recordRefill({ id: refill, orderId: order, tenantId: tenant.id })
-      return { status: 201, body: { id: refill, order }, headers: { location: `/refills/${refill}` } }
+      const order = allowed.get(id)
+      if (order === undefined) throw new GatewayError('internal_error', 'order neither allowed nor refused')
+      const { refill } = await app.panel.refill(order.panelOrderId)
+      const stored = await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: refill })
+      return { status: 201, body: { id: stored.id, order: id, panelRefillId: refill }, headers: { location: `/refills/${stored.id}` } }
     })
   })
 
   app.post('/orders/refill', { schema: refillOrdersSchema, config: { scope: 'refills:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const ids = request.body.orders
-    return await idempotent(app.store, tenant.id, request, reply, async () => {
+    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, ids, 'refill')
-      const results = await chunked(allowed, async (chunk) => await app.panel.refillMany(chunk))
+      const panelIds = [...allowed.values()].map((order) => order.panelOrderId)
+      const results = byGatewayId(allowed, await chunked(panelIds, async (chunk) => await app.panel.refillMany(chunk)))
       throwIfPanelFailed(results)
-      await Promise.all([...results].map(async ([order, r]) => {
-        if (r.ok) await app.store.recordRefill({ id: r.value.refill, orderId: order, tenantId: tenant.id })
+      const recorded = new Map<number, StoredRefill>()
+      await Promise.all([...results].map(async ([id, r]) => {
+        const order = allowed.get(id)
+        if (!r.ok || order === undefined) return
+        recorded.set(id, await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: r.value.refill }))
       }))
       return {
         status: 200,
         body: {
           items: ids.map((order) => {
+            const refill = recorded.get(order)
+            if (refill !== undefined) return { id: refill.id, order, panelRefillId: refill.panelRefillId }
             const r = results.get(order) ?? refused.get(order)
-            return r?.ok === true ? { id: r.value.refill, order } : { order, error: itemError(r?.ok === false ? r.error : undefined) }
+            return { order, error: itemError(r?.ok === false ? r.error : undefined) }
           })
         }
       }
@@ -49,22 +60,26 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/refills/:id', { schema: getRefillSchema, config: { scope: 'orders:read' } }, async (request) => {
     const id = request.params.id
-    const owned = await app.store.getRefills(principalOf(request).tenant.id, [id])
-    if (!owned.has(id)) throw new GatewayError('not_found', `Refill ${id} does not exist`)
-    const { status } = await app.panel.refillStatus(id)
-    return toRefillStatus(id, status)
+    const refill = (await app.store.getRefills(principalOf(request).tenant.id, [id])).get(id)
+    if (refill === undefined) throw notFound(id)
+    if (refill.panel !== app.ledger.panel) throw new GatewayError('order_not_on_panel', `The panel no longer knows refill ${id} by its id (it was replaced)`)
+    const { status } = await app.panel.refillStatus(refill.panelRefillId)
+    return toRefillStatus(refill, status)
   })
 
   app.get('/refills', { schema: listRefillsSchema, config: { scope: 'orders:read' } }, async (request) => {
     const ids = parseIds(request.query.ids)
     const owned = await app.store.getRefills(principalOf(request).tenant.id, ids)
-    const results = await chunked([...owned.keys()], async (chunk) => await app.panel.refillStatusMany(chunk))
-    throwIfPanelFailed(results)
+    const askable = [...owned.values()].filter((refill) => refill.panel === app.ledger.panel)
+    const answers = await chunked(askable.map((refill) => refill.panelRefillId), async (chunk) => await app.panel.refillStatusMany(chunk))
+    throwIfPanelFailed(answers)
     return {
       items: ids.map((id) => {
-        const r = results.get(id)
-        if (r === undefined) return { id, error: itemError(new GatewayError('not_found', `Refill ${id} does not exist`)) }
-        return r.ok ? toRefillStatus(id, r.value.status) : { id, error: itemError(r.error) }
+        const refill = owned.get(id)
+        if (refill === undefined) return { id, error: itemError(notFound(id)) }
+        const r = refill.panel === app.ledger.panel ? answers.get(refill.panelRefillId) : undefined
+        if (r === undefined) return { id, error: itemError(new GatewayError('order_not_on_panel', `The panel no longer knows refill ${id} by its id`)) }
+        return r.ok ? toRefillStatus(refill, r.value.status) : { id, error: itemError(r.error) }
       })
     }
   })

@@ -73,7 +73,7 @@ export const KeyInfo = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Last accepted request, to the minute; null: never used' })
 })
 
-const adminErrors = { ...errorResponses, 415: ProblemRef, 422: ProblemRef }
+export const adminErrors = { ...errorResponses, 415: ProblemRef, 422: ProblemRef }
 
 export const createTenantSchema = {
   tags: ['admin'],

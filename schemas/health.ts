@@ -15,13 +15,17 @@ const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
   checks: Type.Object({
     upstream: Check,
+    /** The gateway's database answers a ping within 1 s. */
+    store: Check,
     /** The circuit to the panel: `detail` is closed, half_open or open; not ok while open. */
-    breaker: Type.Optional(Check)
+    breaker: Type.Optional(Check),
+    /** Present when RATE_LIMIT_ON_REDIS_ERROR=closed: without Redis every limited request is refused. */
+    redis: Type.Optional(Check)
   })
 })
 
 export const readySchema = {
   tags: ['health'],
-  summary: 'Readiness: the panel answers and the circuit to it is not open',
+  summary: 'Readiness: the database and the panel answer, the circuit to the panel is not open (and Redis answers when rate limits fail closed)',
   response: { 200: Readiness, 503: Readiness }
 }

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Id, IdList, IdParams, ItemError, Line, Lines, Money, errorResponses, ProblemRef } from './common.js'
 
-export const ORDER_STATUSES = ['pending', 'in_progress', 'processing', 'completed', 'partial', 'canceled', 'refunded', 'failed'] as const
+export const ORDER_STATUSES = ['pending', 'in_progress', 'processing', 'completed', 'partial', 'canceled', 'refunded', 'failed', 'unknown'] as const
 
 const Url = Line({ maxLength: 2000, description: 'Target URL or handle the panel expects', examples: ['https://instagram.com/example'] })
 
@@ -38,18 +38,22 @@ export const NewOrder = Type.Object({
 })
 export type NewOrderT = Static<typeof NewOrder>
 
+const PanelOrderId = Type.Integer({ minimum: 1, description: 'The panel\'s own id for this order (for support with the panel); not an id this API takes' })
+
 export const PlacedOrder = Type.Object({
   id: Id,
+  panelOrderId: PanelOrderId,
   service: Id,
   status: Type.Literal('pending'),
   quantity: Type.Union([Type.Integer(), Type.Null()], { description: 'Total units ordered (runs × quantity for drip-feed)' }),
   estimatedCharge: Type.Union([Money, Type.Null()], { description: 'From the catalog rate; the panel reports the real charge' })
 })
 
-export const OrderStatus = Type.Enum(ORDER_STATUSES, { description: 'Normalised status' })
+export const OrderStatus = Type.Enum(ORDER_STATUSES, { description: 'Normalised status; `unknown`: the panel may or may not have placed it (its answer was lost) until an operator resolves it' })
 
 export const Order = Type.Object({
   id: Id,
+  panelOrderId: Type.Union([PanelOrderId, Type.Null()], { description: 'The panel\'s own id; null while the outcome is unknown' }),
   service: Id,
   status: OrderStatus,
   upstreamStatus: Type.Union([Type.String(), Type.Null()], { description: 'The panel\'s own status string; null until the panel was asked', examples: ['In progress'] }),
@@ -59,7 +63,7 @@ export const Order = Type.Object({
   currency: Type.Union([Type.String(), Type.Null()]),
   runs: Type.Optional(Type.Integer()),
   posts: Type.Optional(Type.Integer()),
-  orders: Type.Optional(Type.Array(Id, { description: 'Child orders of drip-feed or subscription orders' })),
+  panelChildOrders: Type.Optional(Type.Array(Type.Integer(), { description: 'The panel\'s ids of the child orders of a drip-feed or subscription order' })),
   quantity: Type.Union([Type.Integer(), Type.Null()], { description: 'Total units ordered' }),
   estimatedCharge: Type.Union([Money, Type.Null()]),
   createdAt: Type.String({ format: 'date-time' })

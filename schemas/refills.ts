@@ -4,13 +4,18 @@ import { IdsBody } from './orders.js'
 
 export const REFILL_STATUSES = ['pending', 'in_progress', 'completed', 'rejected', 'failed'] as const
 
+const PanelRefillId = Type.Integer({ minimum: 1, description: 'The panel\'s own id for this refill (for support with the panel); not an id this API takes' })
+
 export const Refill = Type.Object({
   id: Id,
-  order: Id
+  order: Id,
+  panelRefillId: PanelRefillId
 })
 
 export const RefillStatus = Type.Object({
   id: Id,
+  order: Id,
+  panelRefillId: PanelRefillId,
   status: Type.Enum(REFILL_STATUSES, { description: 'Normalised status' }),
   upstreamStatus: Type.String({ examples: ['Completed'] })
 })

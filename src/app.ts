@@ -15,6 +15,7 @@ import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
 import problemHandler, { clientErrorHandler, frameworkErrors } from './problem-handler.js'
 import edges from './edges.js'
+import inFlight from './in-flight.js'
 import metrics from './metrics.js'
 import pressure from './pressure.js'
 import { requestId } from './request-id.js'
@@ -23,6 +24,7 @@ import auth from './auth.js'
 import panelPlugin from './upstream/plugin.js'
 import catalogPlugin from './catalog/plugin.js'
 import statusesPlugin from './orders/plugin.js'
+import ledgerPlugin from './orders/ledger-plugin.js'
 import services from '../routes/services.js'
 import orders from '../routes/orders.js'
 import refills from '../routes/refills.js'
@@ -30,6 +32,7 @@ import cancels from '../routes/cancels.js'
 import balance from '../routes/balance.js'
 import health from '../routes/health.js'
 import admin from '../routes/admin.js'
+import adminOrders from '../routes/admin-orders.js'
 import me from '../routes/me.js'
 
 export interface AppDeps {
@@ -63,6 +66,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
 
   const store = deps.store ?? await openStore(config.databaseUrl, {
     logger: app.log,
+    timeouts: config.databaseTimeouts,
     ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
   })
 
@@ -76,6 +80,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     if (closing) reply.header('connection', 'close')
     done(null, payload)
   })
+  await app.register(inFlight)
   await app.register(edges, { corsOrigins: config.corsOrigins })
   await app.register(problemHandler)
   await app.register(metrics, { token: config.metricsToken })
@@ -110,14 +115,24 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(panelPlugin, { client: panel, owned: deps.panel === undefined })
   await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
   await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })
+  await app.register(ledgerPlugin, { panelUrl: config.panelUrl, panelTimeoutMs: config.panelTimeoutMs, sweepIntervalMs: config.ledgerSweepIntervalMs, staleMarginMs: config.ledgerStaleMarginMs })
 
   await app.register(services)
   await app.register(orders)
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
-  await app.register(health)
+  await app.register(health, { redisRequired: config.rateLimitOnRedisError === 'closed' })
   await app.register(me, { defaultRateLimit: config.rateLimitPerMinute })
-  if (config.adminToken !== undefined) await app.register(admin)
+  if (config.adminToken !== undefined) {
+    await app.register(admin)
+    await app.register(adminOrders)
+  }
+
+  // onClose hooks run last-registered first, after Fastify's own (which stops
+  // accepting and waits for open connections). Added here, after every plugin,
+  // this wait comes before the panel client and the store are closed; it must
+  // be an onClose hook: preClose hooks are cut off by Fastify's pluginTimeout.
+  app.addHook('onClose', async () => { await app.inFlight.settled(config.shutdownGraceMs) })
   return app
 }

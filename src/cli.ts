@@ -8,9 +8,10 @@ import type { Store } from './store/types.js'
 import { announceInvalidation } from './auth-invalidations.js'
 import type { Invalidation } from './tenancy/authenticator.js'
 import { createTenant, issueKey, publicKey } from './tenancy/admin.js'
+import { ledgerJson, resolveUnknownOrder } from './orders/resolve.js'
 import { NewTenantBody } from '../schemas/admin.js'
 
-const USAGE = `smm-gateway: manage tenants and keys in the gateway's store (DATABASE_URL)
+const USAGE = `smm-gateway: manage tenants, keys and unknown orders in the gateway's store (DATABASE_URL)
 
   tenants create --name NAME [--scopes a,b] [--rate-limit N] [--daily-budget 10.00]
                  [--monthly-budget 200.00] [--services 1,2] [--categories "Cat A,Cat B"]
@@ -20,6 +21,8 @@ const USAGE = `smm-gateway: manage tenants and keys in the gateway's store (DATA
   keys issue TENANT_ID [--expires-at 2027-01-01T00:00:00Z]
   keys list TENANT_ID
   keys revoke KEY_ID
+  orders unknown                     orders whose panel answer was lost
+  orders resolve ORDER_ID --panel-order PANEL_ORDER_ID | --not-placed
 
 Output is JSON. A new key is printed once; only its hash is stored.
 A running gateway sees a revocation or a disabled tenant within
@@ -36,6 +39,8 @@ const { values, positionals } = parseArgs({
     services: { type: 'string' },
     categories: { type: 'string' },
     'expires-at': { type: 'string' },
+    'panel-order': { type: 'string' },
+    'not-placed': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   }
 })
@@ -93,6 +98,14 @@ async function run (store: Store, [noun, verb, arg]: string[]): Promise<unknown>
       if (key === undefined) throw new GatewayError('not_found', `Key ${arg ?? ''} does not exist`)
       return publicKey(key)
     }
+    case 'orders unknown':
+      return (await store.listOrdersInState('unknown', { limit: 10_000 })).map(ledgerJson)
+    case 'orders resolve': {
+      const notPlaced = values['not-placed'] === true
+      if (notPlaced === (values['panel-order'] !== undefined)) throw new GatewayError('validation_failed', 'give either --panel-order PANEL_ORDER_ID or --not-placed')
+      const resolution = notPlaced ? { outcome: 'not_placed' as const } : { outcome: 'placed' as const, panelOrderId: id(values['panel-order'], '--panel-order') }
+      return ledgerJson(await resolveUnknownOrder(store, id(arg, 'ORDER_ID'), resolution))
+    }
     default:
       throw new GatewayError('validation_failed', 'unknown command')
   }
@@ -110,7 +123,10 @@ if (values.help === true || positionals.length === 0) {
 } else {
   try {
     const config = loadConfig(undefined, { requirePanel: false })
-    const store = await openStore(config.databaseUrl, config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
+    const store = await openStore(config.databaseUrl, {
+      timeouts: config.databaseTimeouts,
+      ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
+    })
     try {
       process.stdout.write(JSON.stringify(await run(store, positionals), null, 2) + '\n')
     } finally {

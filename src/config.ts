@@ -23,12 +23,20 @@ export interface Config {
   rateLimitOnRedisError: 'open' | 'closed'
   /** PostgreSQL schema (created if missing); undefined: the connection's search_path. */
   databaseSchema: string | undefined
+  /** PostgreSQL only: bounds on connecting, on one statement, and on an unused pooled connection (ms). */
+  databaseTimeouts: DatabaseTimeouts
+  /** How long a SIGTERM waits for requests in flight before the process is stopped (ms). */
+  shutdownGraceMs: number
   /** Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): per-IP limits behind a load balancer. */
   trustProxy: boolean | number | string[]
   logLevel: string
   servicesTtlSeconds: number
   servicesStaleSeconds: number
   statusBatchWindowMs: number
+  /** How often orders left mid-call by a dead process are resolved and old idempotency records purged (ms); 0: never. */
+  ledgerSweepIntervalMs: number
+  /** Past PANEL_TIMEOUT_MS, how long an order may stay `sending` (or a claim in flight) before its process counts as dead (ms). */
+  ledgerStaleMarginMs: number
   rateLimitPerMinute: number
   unauthenticatedRateLimitPerMinute: number
   authCacheSeconds: number
@@ -38,6 +46,18 @@ export interface Config {
   /** Browser origins allowed to call the API cross-origin (exact match); empty: CORS off. */
   corsOrigins: string[]
 }
+
+export interface DatabaseTimeouts {
+  connectMs: number
+  statementMs: number
+  idleMs: number
+}
+
+export const DATABASE_TIMEOUT_DEFAULTS: DatabaseTimeouts = { connectMs: 5000, statementMs: 10000, idleMs: 30000 }
+
+// Past the panel call a request still waits for the store's writes, and its
+// answer must leave before the process does.
+const SHUTDOWN_MARGIN_MS = 10_000
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -146,10 +166,15 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
   }
+  const panelTimeoutMs = int(env, 'PANEL_TIMEOUT_MS', 15000, 100, 300000)
+  const shutdownGraceMs = int(env, 'SHUTDOWN_GRACE_MS', panelTimeoutMs + SHUTDOWN_MARGIN_MS, 0, 3600000)
+  if (shutdownGraceMs < panelTimeoutMs) {
+    throw new ConfigError(`SHUTDOWN_GRACE_MS must be at least PANEL_TIMEOUT_MS (${panelTimeoutMs}), or orders still at the panel are cut off (got ${shutdownGraceMs})`)
+  }
   return {
     panelUrl: panelUrl === undefined ? '' : httpUrl('PANEL_URL', panelUrl),
     panelKey: panelKey ?? '',
-    panelTimeoutMs: int(env, 'PANEL_TIMEOUT_MS', 15000, 100, 300000),
+    panelTimeoutMs,
     panelConnections: int(env, 'PANEL_CONNECTIONS', 16, 1, 512),
     breakerFailures: int(env, 'BREAKER_FAILURES', 5, 1, 1000000),
     breakerCooldownMs: int(env, 'BREAKER_COOLDOWN_MS', 10000, 10, 600000),
@@ -164,11 +189,19 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     redisKeyPrefix,
     rateLimitOnRedisError,
     databaseSchema,
+    databaseTimeouts: {
+      connectMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.connectMs, 100, 600000),
+      statementMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.statementMs, 100, 3600000),
+      idleMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.idleMs, 100, 3600000)
+    },
+    shutdownGraceMs,
     trustProxy: trustProxy(env),
     logLevel,
     servicesTtlSeconds: int(env, 'SERVICES_TTL_SECONDS', 300, 0, 86400),
     servicesStaleSeconds: int(env, 'SERVICES_STALE_SECONDS', 3600, 0, 7 * 86400),
     statusBatchWindowMs: int(env, 'STATUS_BATCH_WINDOW_MS', 5, 0, 1000),
+    ledgerSweepIntervalMs: int(env, 'LEDGER_SWEEP_INTERVAL_MS', 30000, 0, 3600000),
+    ledgerStaleMarginMs: int(env, 'LEDGER_STALE_MARGIN_MS', 10000, 100, 600000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
     unauthenticatedRateLimitPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1000000),
     authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),

@@ -29,6 +29,10 @@ export const ERRORS = {
   refill_not_allowed: { status: 422, title: 'Refill is not available for this order' },
   cancel_not_allowed: { status: 422, title: 'Cancel is not available for this order' },
   order_not_completed: { status: 409, title: 'The order is not completed yet' },
+  order_outcome_unknown: { status: 409, title: 'Whether the order was placed is not known yet' },
+  order_not_on_panel: { status: 409, title: 'The panel no longer knows this order by its id' },
+  order_not_unknown: { status: 409, title: 'The order\'s outcome is not unknown' },
+  panel_order_id_taken: { status: 409, title: 'Another order already holds this panel order id' },
   idempotency_in_flight: { status: 409, title: 'A request with this Idempotency-Key is still in flight' },
   idempotency_key_reused: { status: 422, title: 'This Idempotency-Key was used with another request' },
   duplicate_active_order: { status: 409, title: 'An active order for this link exists' },
@@ -50,6 +54,7 @@ export const ERRORS = {
   upstream_overloaded: { status: 503, title: 'The gateway\'s queue to the panel is full' },
   overloaded: { status: 503, title: 'The gateway is overloaded' },
   rate_limit_unavailable: { status: 503, title: 'Rate limits cannot be checked (shared store unreachable)' },
+  store_unavailable: { status: 503, title: 'The gateway\'s database is unavailable' },
   internal_error: { status: 500, title: 'Internal server error' }
 } as const satisfies Record<string, { status: number, title: string }>
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from './errors.js'
-import type { Store } from './store/types.js'
+import type { Store, StoredOrder } from './store/types.js'
 
 // Idempotency-Key for unsafe routes, after the IETF httpapi idempotency-key
 // draft: same key + same request → the stored answer; same key + another
@@ -9,14 +9,26 @@ import type { Store } from './store/types.js'
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 const TTL_SECONDS = 24 * 60 * 60
-// Far longer than any panel call may take (PANEL_TIMEOUT_MS ≤ 300 s): a claim
-// this old was left by a process that died mid-call, so its outcome is unknown.
-const IN_FLIGHT_SECONDS = 600
 
 export interface Outcome {
   status: number
   body: unknown
   headers?: Record<string, string>
+}
+
+export interface IdempotencyDeps {
+  store: Store
+  ledger: { staleAfterMs: number }
+  log: FastifyBaseLogger
+}
+
+export interface IdempotencyOptions {
+  /**
+   * The work records an order (POST /orders): a claim whose answer was never
+   * stored replays from its placed order, and one whose order never reached
+   * the panel is taken over instead of reported unknown.
+   */
+  replayOrder?: (order: StoredOrder) => Outcome
 }
 
 /** Stable JSON: object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
@@ -42,43 +54,69 @@ export function idempotencyKey (request: FastifyRequest): string | undefined {
   return key
 }
 
+const UNKNOWN_DETAIL = 'An earlier request with this Idempotency-Key may have reached the panel but its answer was lost; check GET /orders before placing it again'
+
 /**
  * Runs `work` at most once per (tenant, Idempotency-Key) and answers with its
  * outcome; without the header it just runs. When `work` fails in a way that
  * may have reached the panel, the record says so and every retry answers
- * `upstream_outcome_unknown` rather than placing a second order.
+ * `upstream_outcome_unknown` rather than placing a second order. The store
+ * refuses to release a claim whose order was sent, whatever fails here.
  */
 export async function idempotent (
-  store: Store,
+  deps: IdempotencyDeps,
   tenantId: number,
   request: FastifyRequest,
   reply: FastifyReply,
-  work: () => Promise<Outcome>
+  work: (key: string | undefined) => Promise<Outcome>,
+  options: IdempotencyOptions = {}
 ): Promise<FastifyReply> {
   const key = idempotencyKey(request)
-  if (key === undefined) return await send(reply, await work())
+  if (key === undefined) return await send(reply, await work(undefined))
+  const { store } = deps
   const route = `${request.method} ${request.url.split('?')[0] ?? ''}`
-  const claim = await store.claimIdempotency({ tenantId, key, fingerprint: fingerprint(route, request.body ?? null), route, ttlSeconds: TTL_SECONDS, inFlightSeconds: IN_FLIGHT_SECONDS })
+  const claim = await store.claimIdempotency({
+    tenantId,
+    key,
+    fingerprint: fingerprint(route, request.body ?? null),
+    route,
+    ttlSeconds: TTL_SECONDS,
+    staleBefore: new Date(Date.now() - deps.ledger.staleAfterMs),
+    ledger: options.replayOrder !== undefined
+  })
   switch (claim.state) {
     case 'in_flight':
       throw new GatewayError('idempotency_in_flight', 'A request with this Idempotency-Key is still running; retry shortly', { retryAfter: 1 })
     case 'mismatch':
       throw new GatewayError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request')
     case 'unknown':
-      throw new GatewayError('upstream_outcome_unknown', 'An earlier request with this Idempotency-Key may have reached the panel but its answer was lost; check GET /orders before placing it again')
+      throw claim.order === undefined
+        ? new GatewayError('upstream_outcome_unknown', UNKNOWN_DETAIL)
+        : new GatewayError('upstream_outcome_unknown', UNKNOWN_DETAIL, { extra: { orderId: claim.order.id } })
     case 'done':
       reply.header('idempotent-replayed', 'true')
       return await send(reply, claim)
+    case 'placed':
+      if (options.replayOrder === undefined) throw new GatewayError('internal_error', 'An idempotency record points at an order on a route that places none')
+      reply.header('idempotent-replayed', 'true')
+      return await send(reply, options.replayOrder(claim.order))
   }
   let outcome: Outcome
   try {
-    outcome = await work()
+    outcome = await work(key)
   } catch (err) {
-    if (err instanceof GatewayError && err.outcomeUnknown) await store.markIdempotencyUnknown(tenantId, key)
-    else await store.releaseIdempotency(tenantId, key)
+    // A retry took this claim over (this process stalled past the stale window): the record is the retry's now.
+    if (err instanceof GatewayError && err.code === 'idempotency_in_flight') throw err
+    await (err instanceof GatewayError && err.outcomeUnknown ? store.markIdempotencyUnknown(tenantId, key) : store.releaseIdempotency(tenantId, key))
+      .catch((storeErr: unknown) => { deps.log.warn({ err: storeErr }, 'idempotency record not updated; a retry resolves it from its order') })
     throw err
   }
-  await store.completeIdempotency({ tenantId, key, status: outcome.status, body: outcome.body, headers: outcome.headers ?? {} })
+  try {
+    await store.completeIdempotency({ tenantId, key, status: outcome.status, body: outcome.body, headers: outcome.headers ?? {} })
+  } catch (err) {
+    // The work is done and recorded in its own rows; a retry replays from them or reports unknown, never repeats.
+    deps.log.warn({ err }, 'idempotency answer not stored')
+  }
   return await send(reply, outcome)
 }
 

@@ -23,6 +23,9 @@ export class Metrics {
   readonly upstreamDuration = new Histogram({ name: 'smm_upstream_call_duration_seconds', help: 'Panel call duration, retries included', labelNames: ['action', 'outcome'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] })
   readonly catalogReads = new Counter({ name: 'smm_catalog_reads_total', help: 'Catalog reads: hit, miss (fetched) or stale (panel failing)', labelNames: ['result'], registers: [this.registry] })
   readonly statusBatchSize = new Histogram({ name: 'smm_status_batch_size', help: 'Order ids per multi-status panel call', buckets: [1, 2, 5, 10, 25, 50, 75, 100], registers: [this.registry] })
+  readonly ordersUnknown = new Counter({ name: 'smm_orders_unknown_total', help: 'Orders whose outcome became unknown (the add may have reached the panel), by how it was found', labelNames: ['reason'], registers: [this.registry] })
+  readonly ordersReleased = new Counter({ name: 'smm_orders_released_total', help: 'Reservations left by a process that died, released by the sweep', registers: [this.registry] })
+  readonly panelIdReused = new Counter({ name: 'smm_panel_order_id_reused_total', help: 'Panel order ids handed out again for a new order (a reset or replaced panel); the older order is superseded', registers: [this.registry] })
   readonly breakerState = new Gauge({ name: 'smm_upstream_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] })
 
   constructor () {

@@ -4,6 +4,10 @@ import fp from 'fastify-plugin'
 import Router from 'find-my-way'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, toProblem } from './errors.js'
+import { isStoreUnavailable } from './store/errors.js'
+
+// Seconds a client should wait after a store outage: pg's pool reconnects on the next query.
+const STORE_RETRY_AFTER_SECONDS = 2
 
 interface ValidationIssue { instancePath?: string, message?: string, params?: Record<string, unknown> }
 
@@ -84,7 +88,9 @@ const ALLOWED_CHECK: Router.HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH
 export default fp(async (app) => {
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
     let problem: GatewayError
-    if (err instanceof GatewayError) {
+    if ((!(err instanceof GatewayError) || err.code === 'internal_error') && isStoreUnavailable(err)) {
+      problem = new GatewayError('store_unavailable', 'The gateway cannot reach its database; try again shortly', { cause: err, retryAfter: STORE_RETRY_AFTER_SECONDS })
+    } else if (err instanceof GatewayError) {
       problem = err
     } else if (err.validation !== undefined) {
       problem = validationError(err)

@@ -17,7 +17,8 @@ function configOrExit (): Config {
 const config = configOrExit()
 const app = await buildApp(config)
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+// Long enough for an order already at the panel to be answered and recorded (config checks it is).
+closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an error')
   else app.log.info({ signal }, 'closing')
   await app.close()

@@ -21,6 +21,8 @@ async function cli (databaseUrl: string, ...args: string[]): Promise<{ stdout: s
   }
 }
 
+// Every CLI run starts tsx afresh: seconds each on a busy 2-core machine.
+t.setTimeout(180_000)
 t.test('the CLI manages tenants and keys in the store a gateway uses', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })

@@ -50,6 +50,9 @@ t.test('with Redis unreachable, RATE_LIMIT_ON_REDIS_ERROR=closed answers 503 rat
   t.match(res.json(), { code: 'rate_limit_unavailable', status: 503 })
   t.equal(res.headers['retry-after'], '1')
   t.equal((await gw.app.inject({ url: '/health' })).statusCode, 200, '/health is not rate limited')
+  const ready = await gw.app.inject({ url: '/ready' })
+  t.equal(ready.statusCode, 503, 'not ready: every limited request would be refused')
+  t.match(ready.json(), { status: 'not_ready', checks: { redis: { ok: false }, store: { ok: true }, upstream: { ok: true } } })
   const start = Date.now()
   await gw.app.close()
   t.ok(Date.now() - start < 2000, 'closed without waiting for Redis')
@@ -60,6 +63,9 @@ t.test('with Redis unreachable, RATE_LIMIT_ON_REDIS_ERROR=open lets requests thr
   for (let i = 0; i < 4; i++) t.equal((await gw.request({ url: '/me' })).statusCode, 200)
   const lines = gw.logs.join('').split('\n').filter((l) => l.includes('rate limits unchecked'))
   t.equal(lines.length, 1, 'one line per outage window, not one per request')
+  const ready = await gw.app.inject({ url: '/ready' })
+  t.equal(ready.statusCode, 200, 'failing open, Redis is no part of readiness')
+  t.notOk('redis' in ready.json().checks)
 })
 
 const unreachable = await redisUnreachable()
@@ -83,6 +89,19 @@ t.test('with REDIS_URL the rate-limit counters live in Redis under REDIS_KEY_PRE
   const ttl = await redis.pttl(key)
   t.ok(ttl > 0 && ttl <= 60_000, `expires with the window (${ttl} ms)`)
   t.ok(gw.app.redis !== undefined, 'app.redis is the shared connection')
+})
+
+t.test('failing closed, /ready includes a Redis that answers', { skip: unreachable !== undefined && !REQUIRE_SERVICES ? `skipped: ${unreachable ?? ''}` : false }, async (t) => {
+  if (unreachable !== undefined) {
+    t.fail(`${unreachable}; REQUIRE_SERVICES=1 needs it`)
+    return
+  }
+  const prefix = `test-redis-${process.pid}-${randomBytes(4).toString('hex')}:`
+  cleanRedis(t, prefix)
+  const gw = await gateway(t, { env: { REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_ON_REDIS_ERROR: 'closed' } })
+  const ready = await gw.app.inject({ url: '/ready' })
+  t.equal(ready.statusCode, 200)
+  t.match(ready.json(), { status: 'ready', checks: { redis: { ok: true }, store: { ok: true } } })
 })
 
 t.test('the CLI still revokes when Redis is unreachable, and warns that gateways see it within AUTH_CACHE_SECONDS', async (t) => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,38 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startSimulator } from '../src/simulator/index.js'
 import { ADMIN_TOKEN } from './helper.js'
-
-const SERVER = new URL('../src/server.ts', import.meta.url).pathname
-
-interface Server { child: ChildProcess, url: string, output: () => string }
-
-// The real entry point (`npm start` runs its build) with close-with-grace.
-async function startServer (env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ADMIN_TOKEN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  for (let waited = 0; waited < 30_000; waited += 50) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-    if (match?.[1] !== undefined) return { child, url: match[1], output: () => output }
-    if (child.exitCode !== null) break
-    await sleep(50)
-  }
-  child.kill('SIGKILL')
-  throw new Error(`the server did not start:\n${output}`)
-}
-
-async function json (url: string, init: RequestInit & { key?: string } = {}): Promise<{ status: number, body: any }> {
-  const headers = new Headers(init.headers)
-  if (init.key !== undefined) headers.set('authorization', `Bearer ${init.key}`)
-  if (init.body !== undefined) headers.set('content-type', 'application/json')
-  const res = await fetch(url, { ...init, headers })
-  const text = await res.text()
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) }
-}
+import { SERVER, json, startServer } from './fixtures/server-process.js'
 
 t.test('SIGTERM: requests in flight finish, new ones are turned away, the store is closed and keeps everything', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'smm-shutdown-'))

@@ -9,10 +9,14 @@ const NOT_YOURS = (id: number): GatewayError => new GatewayError('not_found', `O
 
 export function fromStore (order: StoredOrder, live?: PanelOrderStatus): OrderT {
   const upstreamStatus = live?.status ?? order.upstreamStatus
+  const status: OrderT['status'] = order.state === 'unknown'
+    ? 'unknown'
+    : upstreamStatus === null ? (order.status as OrderStatus | null ?? 'pending') : normaliseOrderStatus(upstreamStatus)
   return {
-    id: order.id as number,
+    id: order.id,
+    panelOrderId: order.panelOrderId,
     service: order.service,
-    status: upstreamStatus === null ? (order.status as OrderStatus | null ?? 'pending') : normaliseOrderStatus(upstreamStatus),
+    status,
     upstreamStatus,
     charge: live === undefined ? order.charge : live.charge,
     startCount: live === undefined ? order.startCount : live.startCount,
@@ -20,7 +24,7 @@ export function fromStore (order: StoredOrder, live?: PanelOrderStatus): OrderT 
     currency: live === undefined ? order.currency : live.currency,
     ...(live?.runs === undefined ? {} : { runs: live.runs }),
     ...(live?.posts === undefined ? {} : { posts: live.posts }),
-    ...(live?.orders === undefined ? {} : { orders: live.orders }),
+    ...(live?.orders === undefined ? {} : { panelChildOrders: live.orders }),
     quantity: order.quantity,
     estimatedCharge: order.estimatedCharge,
     createdAt: order.createdAt.toISOString()
@@ -28,27 +32,35 @@ export function fromStore (order: StoredOrder, live?: PanelOrderStatus): OrderT 
 }
 
 /**
- * Live status of a tenant's orders. Another tenant's id answers exactly like
- * an unknown one. Final statuses come from the store without a panel call;
- * the rest go through the batching lookup, and what it learns is stored (the
- * reported charge corrects the spend).
+ * Whether the panel can still tell us about this order: placed there, not
+ * final, and its panel id not handed out again since (nor on another panel).
  */
-export async function orderStatuses (deps: { store: Store, statuses: StatusLookup }, tenantId: number, ids: number[]): Promise<Map<number, ItemResult<OrderT>>> {
+function askable (order: StoredOrder, panel: string): order is StoredOrder & { panelOrderId: number } {
+  return order.state === 'placed' && !order.final && order.panelOrderId !== null && !order.panelSuperseded && order.panel === panel
+}
+
+/**
+ * Live status of a tenant's orders, by the gateway's ids. Another tenant's id
+ * answers exactly like an unknown one. Final statuses, unknown outcomes and
+ * orders the panel can no longer be asked about come from the store; the rest
+ * go through the batching lookup by their panel ids, and what it learns is
+ * stored (the reported charge corrects the spend).
+ */
+export async function orderStatuses (deps: { store: Store, statuses: StatusLookup, ledger: { panel: string } }, tenantId: number, ids: number[]): Promise<Map<number, ItemResult<OrderT>>> {
   const owned = await deps.store.getOrders(tenantId, ids)
   const results = new Map<number, ItemResult<OrderT>>()
-  const live: number[] = []
+  const live: Array<StoredOrder & { panelOrderId: number }> = []
   for (const id of ids) {
     const order = owned.get(id)
-    if (order === undefined) results.set(id, { ok: false, error: NOT_YOURS(id) })
-    else if (order.final) results.set(id, { ok: true, value: fromStore(order) })
-    else live.push(id)
+    if (order === undefined || (order.state !== 'placed' && order.state !== 'unknown')) results.set(id, { ok: false, error: NOT_YOURS(id) })
+    else if (askable(order, deps.ledger.panel)) live.push(order)
+    else results.set(id, { ok: true, value: fromStore(order) })
   }
-  const fetched = await deps.statuses.many(live)
-  await Promise.all(live.map(async (id) => {
-    const result = fetched.get(id)
-    const order = owned.get(id) as StoredOrder
+  const fetched = await deps.statuses.many(live.map((order) => order.panelOrderId))
+  await Promise.all(live.map(async (order) => {
+    const result = fetched.get(order.panelOrderId)
     if (result === undefined || !result.ok) {
-      results.set(id, result ?? { ok: false, error: new GatewayError('upstream_invalid_response') })
+      results.set(order.id, result ?? { ok: false, error: new GatewayError('upstream_invalid_response') })
       return
     }
     const s = result.value
@@ -62,7 +74,7 @@ export async function orderStatuses (deps: { store: Store, statuses: StatusLooku
       currency: s.currency,
       final: isFinal(status)
     })
-    results.set(id, { ok: true, value: fromStore(order, s) })
+    results.set(order.id, { ok: true, value: fromStore(order, s) })
   }))
   return results
 }

@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js'
 import type { Catalog } from '../catalog/catalog.js'
-import type { Store } from '../store/types.js'
+import type { Store, StoredOrder } from '../store/types.js'
 import type { ItemResult } from '../upstream/types.js'
 
 export type Action = 'refill' | 'cancel'
@@ -10,15 +10,24 @@ const NOT_ALLOWED = {
   cancel: (id: number) => new GatewayError('cancel_not_allowed', `The service of order ${id} does not allow cancels`)
 }
 
+export type PanelOrder = StoredOrder & { panelOrderId: number }
+
+export interface Actionable {
+  /** gateway id → its order, with the panel id to send */
+  allowed: Map<number, PanelOrder>
+  refused: Map<number, ItemResult<never>>
+}
+
 /**
- * Which of `ids` the tenant may refill or cancel. Another tenant's order
- * answers exactly like an unknown one; a service whose flag forbids the
- * action is refused here, without a panel call.
+ * Which of `ids` (the gateway's) the tenant may refill or cancel. Another
+ * tenant's order answers exactly like an unknown one; an order whose outcome
+ * is unknown, whose panel id was handed out again, or whose service's flag
+ * forbids the action is refused here, without a panel call.
  */
-export async function actionable (deps: { store: Store, catalog: Catalog }, tenantId: number, ids: number[], action: Action): Promise<{ allowed: number[], refused: Map<number, ItemResult<never>> }> {
+export async function actionable (deps: { store: Store, catalog: Catalog, ledger: { panel: string } }, tenantId: number, ids: number[], action: Action): Promise<Actionable> {
   const owned = await deps.store.getOrders(tenantId, ids)
   const refused = new Map<number, ItemResult<never>>()
-  const allowed: number[] = []
+  const allowed = new Map<number, PanelOrder>()
   let catalog: Awaited<ReturnType<Catalog['get']>> | undefined
   try {
     catalog = await deps.catalog.get()
@@ -27,13 +36,28 @@ export async function actionable (deps: { store: Store, catalog: Catalog }, tena
   }
   for (const id of new Set(ids)) {
     const order = owned.get(id)
-    if (order === undefined) {
-      refused.set(id, { ok: false, error: new GatewayError('not_found', `Order ${id} does not exist`) })
-      continue
+    const refuse = (error: GatewayError): void => { refused.set(id, { ok: false, error }) }
+    if (order === undefined || (order.state !== 'placed' && order.state !== 'unknown')) {
+      refuse(new GatewayError('not_found', `Order ${id} does not exist`))
+    } else if (order.state === 'unknown' || order.panelOrderId === null) {
+      refuse(new GatewayError('order_outcome_unknown', `Whether order ${id} was placed is not known yet; an operator resolves it`))
+    } else if (order.panelSuperseded || order.panel !== deps.ledger.panel) {
+      refuse(new GatewayError('order_not_on_panel', `The panel no longer knows order ${id} by its id (it was reset or replaced)`))
+    } else {
+      const service = catalog?.byId.get(order.service)
+      if (service !== undefined && !service[action]) refuse(NOT_ALLOWED[action](id))
+      else allowed.set(id, order as PanelOrder)
     }
-    const service = catalog?.byId.get(order.service)
-    if (service !== undefined && !service[action]) refused.set(id, { ok: false, error: NOT_ALLOWED[action](id) })
-    else allowed.push(id)
   }
   return { allowed, refused }
+}
+
+/** A panel answer keyed by panel ids, re-keyed by the gateway's ids of `orders`. */
+export function byGatewayId<T> (orders: Map<number, PanelOrder>, answers: Map<number, ItemResult<T>>): Map<number, ItemResult<T>> {
+  const mapped = new Map<number, ItemResult<T>>()
+  for (const [id, order] of orders) {
+    const answer = answers.get(order.panelOrderId)
+    if (answer !== undefined) mapped.set(id, answer)
+  }
+  return mapped
 }

@@ -5,7 +5,7 @@ import { BAD_GATEWAY_PAGE, CHALLENGE_PAGE, LOGIN_PAGE, SERVICE_UNAVAILABLE_PAGE 
 
 export const FAULTS = [
   'html', 'html-503', 'empty', 'malformed', 'rate-limit', 'server-error',
-  'bad-gateway', 'reset', 'hang', 'wrong-key', 'redirect'
+  'bad-gateway', 'reset', 'reset-after', 'hang', 'wrong-key', 'redirect'
 ] as const
 
 /**
@@ -17,6 +17,8 @@ export const FAULTS = [
  * - `server-error`: 500 + a short text body
  * - `bad-gateway`: 502 + an HTML page
  * - `reset`: the socket is reset without an answer (ECONNRESET at the client)
+ * - `reset-after`: the call is carried out (an `add` places its order), then the
+ *   socket is reset instead of answering: the answer is lost on the way back
  * - `hang`: never answered until the simulator closes
  * - `wrong-key`: `{"error":"Invalid API key"}` as if the key were wrong
  * - `redirect`: 302 to an HTML login page
@@ -87,6 +89,7 @@ export function sendFault (fault: Fault, req: IncomingMessage, res: ServerRespon
     case 'bad-gateway':
       return send(res, 502, HTML, BAD_GATEWAY_PAGE, { server: 'nginx' })
     case 'reset':
+    case 'reset-after':
       // An RST, not a FIN: the client sees ECONNRESET, as with a proxy dropping the connection.
       req.socket.resetAndDestroy()
       return

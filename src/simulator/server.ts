@@ -79,6 +79,7 @@ export function createSimServer (ctx: SimContext): SimServer {
     const fault = ctx.faults.take(action === '' ? 'unknown' : action)
     await wait(ctx.latencyMs)
     if (closing !== undefined) return
+    if (fault === 'reset-after' && fields.key === ctx.key && !isJson) ctx.protocol.answer(action, fields)
     if (fault !== null) return sendFault(fault, req, res, hang)
     if (isJson) return sendJson(res, 200, { error: MESSAGES.incorrectRequest })
     if (fields.key !== ctx.key) return sendJson(res, 200, { error: MESSAGES.invalidKey })

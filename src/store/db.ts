@@ -42,7 +42,13 @@ export interface ApiKeysTable {
 
 export interface OrdersTable {
   local_id: Id
-  upstream_id: IntNull
+  /** the gateway's own order id, random, unique */
+  id: Int
+  /** which panel placed it (a key derived from PANEL_URL); null on rows from before 0003 until adopted */
+  panel: string | null
+  panel_order_id: IntNull
+  /** a newer order got the same panel id (a reset panel): this one is no longer asked about */
+  panel_superseded: Bool
   tenant_id: Int
   service: Int
   request: Json
@@ -62,9 +68,12 @@ export interface OrdersTable {
 
 export interface RefillsTable {
   local_id: Id
-  /** the panel's refill id: a replaced panel may hand one out again */
+  /** the gateway's own refill id */
   id: Int
-  order_id: Int
+  panel: string | null
+  /** the panel's refill id: a replaced panel may hand one out again */
+  panel_refill_id: Int
+  order_local_id: IntNull
   tenant_id: Int
   created_at: Timestamp
 }
@@ -78,6 +87,8 @@ export interface IdempotencyTable {
   status: IntNull
   body: JsonNull
   headers: JsonNull
+  /** the order this request placed (POST /orders), once reserved */
+  order_local_id: IntNull
   created_at: Timestamp
   expires_at: Timestamp
 }

@@ -9,7 +9,7 @@ import * as spending from './spend.js'
 import * as tenants from './tenants.js'
 import type {
   ApiKey, ClaimIdempotency, ClaimResult, CompleteIdempotency, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
-  OrderStatusUpdate, ReserveOrder, ReserveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
+  OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
 /** The Store over Kysely; each concern lives in its own module. */
@@ -41,15 +41,21 @@ export class KyselyStore implements Store {
   touchKey (id: number, now?: Date): Promise<void> { return keys.touchKey(this.#ctx, id, now) }
 
   reserveOrder (o: ReserveOrder): Promise<ReserveResult> { return orders.reserveOrder(this.#ctx, o) }
-  markPlaced (localId: number, upstreamId: number): Promise<void> { return orders.markPlaced(this.#ctx, localId, upstreamId) }
-  markFailed (localId: number): Promise<void> { return orders.markFailed(this.#ctx, localId) }
-  markUnknown (localId: number): Promise<void> { return orders.markUnknown(this.#ctx, localId) }
+  markSending (localId: number): Promise<boolean> { return orders.markSending(this.#ctx, localId) }
+  markPlaced (localId: number, panel: string, panelOrderId: number): Promise<{ placed: boolean, superseded: number }> { return orders.markPlaced(this.#ctx, localId, panel, panelOrderId) }
+  markRejected (localId: number): Promise<boolean> { return orders.markRejected(this.#ctx, localId) }
+  markFailed (localId: number): Promise<boolean> { return orders.markFailed(this.#ctx, localId) }
+  markUnknown (localId: number): Promise<boolean> { return orders.markUnknown(this.#ctx, localId) }
+  resolveOrder (id: number, resolution: Resolution): Promise<ResolveResult> { return orders.resolveOrder(this.#ctx, id, resolution) }
+  reapStaleOrders (staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }> { return orders.reapStaleOrders(this.#ctx, staleBefore) }
+  adoptPanel (panel: string): Promise<void> { return orders.adoptPanel(this.#ctx, panel) }
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined> { return orders.getOrder(this.#ctx, tenantId, id) }
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>> { return orders.getOrders(this.#ctx, tenantId, ids) }
   listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]> { return orders.listOrders(this.#ctx, tenantId, q) }
+  listOrdersInState (state: OrderState, q: { limit: number, before?: number }): Promise<StoredOrder[]> { return orders.listOrdersInState(this.#ctx, state, q) }
   updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s) }
 
-  recordRefill (r: NewRefill): Promise<void> { return refills.recordRefill(this.#ctx, r) }
+  recordRefill (r: NewRefill): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r) }
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>> { return refills.getRefills(this.#ctx, tenantId, ids) }
 
   claimIdempotency (r: ClaimIdempotency): Promise<ClaimResult> { return idempotency.claimIdempotency(this.#ctx, r) }

@@ -110,8 +110,110 @@ export function migrations (dialect: Dialect): Record<string, Migration> {
         if (pg) await keyRefillsByRowPg(db)
         else await keyRefillsByRowSqlite(db)
       }
+    },
+
+    // The order ledger: orders and refills get the gateway's own ids (the
+    // panel's are kept beside them, unique per panel), the money path's states
+    // (reserved → sending → placed | rejected | failed | unknown) and the
+    // idempotency record points at its order. Existing rows keep the panel's
+    // id as their own where it is unique, so clients' stored ids still work.
+    '0003_order_ledger': {
+      async up (db: Kysely<any>) {
+        if (pg) await ledgerPg(db)
+        else await ledgerSqlite(db)
+        await db.schema.alterTable('idempotency_keys').addColumn('order_local_id', 'bigint').execute()
+        await db.schema.createIndex('orders_id_key').unique().on('orders').column('id').execute()
+        await db.schema.createIndex('orders_panel_order_key').unique().on('orders').columns(['panel', 'panel_order_id'])
+          .where(sql.ref('panel_superseded'), '=', no).execute()
+        await db.schema.createIndex('orders_state_updated_idx').on('orders').columns(['state', 'updated_at']).execute()
+        await db.schema.createIndex('refills_id_key').unique().on('refills').column('id').execute()
+        await db.schema.createIndex('refills_tenant_idx').on('refills').columns(['tenant_id', 'id']).execute()
+      }
     }
   }
+}
+
+const STATES = sql`state in ('reserved', 'sending', 'placed', 'rejected', 'failed', 'unknown')`
+// Ids of rows whose panel id repeats (or is missing) start here, far above any
+// id the gateway draws (below 2^48) and below 2^53.
+const LEGACY_ID_BASE = 4_000_000_000_000_000
+
+// Of the rows sharing a panel id, the newest keeps it; the older ones are superseded.
+const supersededOrder = sql`exists (select 1 from orders o2 where o2.upstream_id = orders.upstream_id and o2.local_id > orders.local_id)`
+const legacyOrderId = sql`case when upstream_id is not null and not ${supersededOrder} then upstream_id else local_id + ${sql.lit(LEGACY_ID_BASE)} end`
+const legacyRefillId = sql`case when exists (select 1 from refills r2 where r2.id = refills.id and r2.local_id > refills.local_id) then local_id + ${sql.lit(LEGACY_ID_BASE)} else id end`
+const refillOrder = sql`(select max(o.local_id) from orders o where o.tenant_id = refills.tenant_id and o.upstream_id = refills.order_id)`
+
+async function ledgerPg (db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('orders').addColumn('id', 'bigint').execute()
+  await db.schema.alterTable('orders').addColumn('panel', 'text').execute()
+  await db.schema.alterTable('orders').addColumn('panel_superseded', 'boolean', (c) => c.notNull().defaultTo(sql`false`)).execute()
+  await sql`update orders set id = ${legacyOrderId}, panel_superseded = ${supersededOrder}`.execute(db)
+  await sql`alter table orders alter column id set not null`.execute(db)
+
+  await db.schema.dropIndex('refills_tenant_idx').execute()
+  await db.schema.alterTable('refills').addColumn('panel', 'text').execute()
+  await db.schema.alterTable('refills').addColumn('order_local_id', 'bigint').execute()
+  await db.schema.alterTable('refills').addColumn('panel_refill_id', 'bigint').execute()
+  await sql`update refills set panel_refill_id = id, order_local_id = ${refillOrder}`.execute(db)
+  await sql`update refills set id = ${legacyRefillId}`.execute(db)
+  await sql`alter table refills alter column panel_refill_id set not null`.execute(db)
+  await db.schema.alterTable('refills').dropColumn('order_id').execute()
+
+  // Last: the refills' order lookup reads the panel id under its old name.
+  await db.schema.alterTable('orders').renameColumn('upstream_id', 'panel_order_id').execute()
+  await db.schema.alterTable('orders').dropConstraint('orders_state_check').execute()
+  await db.schema.alterTable('orders').addCheckConstraint('orders_state_check', STATES).execute()
+}
+
+// SQLite cannot change a check constraint or rename freely: rebuild both tables.
+async function ledgerSqlite (db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('orders_next')
+    .addColumn('local_id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'bigint', (c) => c.notNull())
+    .addColumn('panel', 'text')
+    .addColumn('panel_order_id', 'bigint')
+    .addColumn('panel_superseded', 'integer', (c) => c.notNull().defaultTo(sql`0`))
+    .addColumn('tenant_id', 'bigint', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('service', 'bigint', (c) => c.notNull())
+    .addColumn('request', 'text', (c) => c.notNull())
+    .addColumn('quantity', 'bigint')
+    .addColumn('estimated_charge', 'bigint')
+    .addColumn('charge', 'bigint')
+    .addColumn('state', 'text', (c) => c.notNull().check(STATES))
+    .addColumn('status', 'text')
+    .addColumn('upstream_status', 'text')
+    .addColumn('start_count', 'bigint')
+    .addColumn('remains', 'bigint')
+    .addColumn('currency', 'text')
+    .addColumn('final', 'integer', (c) => c.notNull().defaultTo(sql`0`))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute()
+  const kept = ['local_id', 'tenant_id', 'service', 'request', 'quantity', 'estimated_charge', 'charge', 'state', 'status',
+    'upstream_status', 'start_count', 'remains', 'currency', 'final', 'created_at', 'updated_at']
+  await sql`insert into orders_next (${sql.join(kept.map((c) => sql.ref(c)))}, id, panel_order_id, panel_superseded)
+    select ${sql.join(kept.map((c) => sql.ref(c)))}, ${legacyOrderId}, upstream_id, ${supersededOrder} from orders`.execute(db)
+
+  await db.schema.createTable('refills_next')
+    .addColumn('local_id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'bigint', (c) => c.notNull())
+    .addColumn('panel', 'text')
+    .addColumn('panel_refill_id', 'bigint', (c) => c.notNull())
+    .addColumn('order_local_id', 'bigint')
+    .addColumn('tenant_id', 'bigint', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute()
+  // Refills first: their order lookup reads the old orders table.
+  await sql`insert into refills_next (local_id, id, panel_refill_id, order_local_id, tenant_id, created_at)
+    select local_id, ${legacyRefillId}, id, ${refillOrder}, tenant_id, created_at from refills`.execute(db)
+
+  for (const table of ['refills', 'orders']) {
+    await db.schema.dropTable(table).execute()
+    await db.schema.alterTable(`${table}_next`).renameTo(table).execute()
+  }
+  await db.schema.createIndex('orders_tenant_local_idx').on('orders').columns(['tenant_id', 'local_id desc']).execute()
+  await db.schema.createIndex('orders_tenant_created_idx').on('orders').columns(['tenant_id', 'created_at']).execute()
 }
 
 async function keyRefillsByRowPg (db: Kysely<any>): Promise<void> {

@@ -4,6 +4,7 @@ import { setTimeout } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
+import { DATABASE_TIMEOUT_DEFAULTS, type DatabaseTimeouts } from '../config.js'
 import type { Database } from './db.js'
 import { KyselyStore } from './kysely-store.js'
 import type { StoreLogger } from './logger.js'
@@ -14,11 +15,18 @@ export interface OpenStoreOptions {
   schema?: string
   /** PostgreSQL only: pool size (pg's default is 10). */
   poolMax?: number
+  /** PostgreSQL only: connect, statement and idle-connection bounds; default 5 s, 10 s, 30 s. */
+  timeouts?: DatabaseTimeouts
   logger?: StoreLogger
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000
 const SQLITE_LOCK_WAIT_MS = 60_000
+// The client-side bound waits this much past statement_timeout, so on a live
+// network the server's own cancel (which leaves the connection usable) comes first.
+const QUERY_TIMEOUT_MARGIN_MS = 1000
+// TCP keep-alive probes start after this much silence, to notice a peer that vanished.
+const KEEPALIVE_DELAY_MS = 10_000
 
 // Unquoted identifiers only: the name goes into a connection option and DDL.
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
@@ -98,13 +106,32 @@ async function exclusively<T> (database: BetterSqlite3.Database, fn: () => Promi
 async function openPostgres (url: string, options: OpenStoreOptions): Promise<KyselyStore> {
   const { schema } = options
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`)
+  const timeouts = options.timeouts ?? DATABASE_TIMEOUT_DEFAULTS
   const pool = new pg.Pool({
     connectionString: url,
     ...(options.poolMax === undefined ? {} : { max: options.poolMax }),
-    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` })
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    // Covers both the wait for a free pooled client and the TCP + startup handshake.
+    connectionTimeoutMillis: timeouts.connectMs,
+    idleTimeoutMillis: timeouts.idleMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.statementMs + QUERY_TIMEOUT_MARGIN_MS,
+    // Transactions never span a panel call, so a longer pause inside one means its client is gone: free its locks.
+    idle_in_transaction_session_timeout: timeouts.statementMs
   })
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', (error) => options.logger?.warn({ err: error }, 'PostgreSQL idle client error'))
+  // A connection lost while its client is checked out (a reset mid-query) is
+  // emitted on that client, where nobody else listens: without this the process
+  // would crash. The failed query rejects on its own; the pool drops the client
+  // on release and connects a new one when next asked.
+  pool.on('connect', (client) => {
+    client.on('error', (error: Error & { code?: string }) => {
+      options.logger?.warn({ err: { message: error.message, code: error.code } }, 'PostgreSQL connection lost')
+    })
+  })
+  // Idle clients' errors also reach the pool; the client's own listener above has logged them.
+  pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   try {
     if (schema !== undefined) await createSchema(db, schema)

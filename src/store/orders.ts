@@ -1,17 +1,21 @@
+import { randomInt } from 'node:crypto'
 import type { Selectable } from 'kysely'
 import { iso, toBool, toDate, toNumber, toNumberOrNull, type OrdersTable, type StoreContext } from './db.js'
 import { fromUnits, fromUnitsOrNull, toUnits, toUnitsOrNull } from './money.js'
 import { spentIn } from './spend.js'
 import { utcDay, utcMonth } from './time.js'
-import type { ListOrdersQuery, OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, StoredOrder } from './types.js'
+import type { ListOrdersQuery, OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, StoredOrder } from './types.js'
 
 // Keeps every IN (…) list well under both engines' bound-parameter limits.
 const ID_CHUNK = 500
 
-function toOrder (ctx: StoreContext, row: Selectable<OrdersTable>): StoredOrder {
+export function toOrder (ctx: StoreContext, row: Selectable<OrdersTable>): StoredOrder {
   return {
     localId: toNumber(row.local_id),
-    id: toNumberOrNull(row.upstream_id),
+    id: toNumber(row.id),
+    panel: row.panel,
+    panelOrderId: toNumberOrNull(row.panel_order_id),
+    panelSuperseded: toBool(row.panel_superseded),
     tenantId: toNumber(row.tenant_id),
     service: toNumber(row.service),
     request: ctx.json(row.request) as Record<string, unknown>,
@@ -37,7 +41,7 @@ export async function reserveOrder (ctx: StoreContext, o: ReserveOrder): Promise
     { limit: 'daily' as const, budget: toUnitsOrNull(o.dailyBudget), window: utcDay(now) },
     { limit: 'monthly' as const, budget: toUnitsOrNull(o.monthlyBudget), window: utcMonth(now) }
   ]
-  return await ctx.writeTransaction(async (trx) => {
+  return await withFreshId(async () => await ctx.writeTransaction(async (trx) => {
     if (ctx.dialect === 'postgres') {
       // Serialises reservations per tenant: each one sums what the previous
       // committed. NO KEY UPDATE conflicts with itself like FOR UPDATE does but
@@ -51,53 +55,163 @@ export async function reserveOrder (ctx: StoreContext, o: ReserveOrder): Promise
         return { ok: false, limit, spent: fromUnits(spent), budget: fromUnits(budget) }
       }
     }
+    const id = newId()
     const row = await trx.insertInto('orders')
       .values({
+        id,
+        panel: o.panel,
         tenant_id: o.tenantId,
         service: o.service,
         request: JSON.stringify(o.request),
         quantity: o.quantity,
         estimated_charge: estimate,
         state: 'reserved',
+        panel_superseded: ctx.bool(false),
         final: ctx.bool(false),
         created_at: iso(now),
         updated_at: iso(now)
       })
       .returning('local_id')
       .executeTakeFirstOrThrow()
-    return { ok: true, localId: toNumber(row.local_id) }
+    const localId = toNumber(row.local_id)
+    if (o.idempotencyKey !== undefined) {
+      await trx.updateTable('idempotency_keys').set({ order_local_id: localId })
+        .where('tenant_id', '=', o.tenantId).where('key', '=', o.idempotencyKey).execute()
+    }
+    return { ok: true, localId, id }
+  }))
+}
+
+/** The gateway's ids: random below 2^48, so they say nothing about other tenants' volume. */
+function newId (): number {
+  return randomInt(1, 2 ** 48)
+}
+
+// A drawn id that is taken (about one in 2^48 / orders) is drawn again.
+async function withFreshId<T> (insert: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await insert()
+    } catch (error) {
+      if (attempt >= 3 || !isUniqueViolation(error)) throw error
+    }
+  }
+}
+
+export function isUniqueViolation (error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}
+
+/** Compare-and-set: the row moves only from one of `from`, so two writers can never both win. */
+async function transition (ctx: StoreContext, localId: number, from: OrderState[], to: OrderState): Promise<boolean> {
+  const result = await ctx.db.updateTable('orders')
+    .set({ state: to, updated_at: iso(new Date()) })
+    .where('local_id', '=', localId)
+    .where('state', 'in', from)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function markSending (ctx: StoreContext, localId: number): Promise<boolean> {
+  return await transition(ctx, localId, ['reserved'], 'sending')
+}
+
+export async function markRejected (ctx: StoreContext, localId: number): Promise<boolean> {
+  return await transition(ctx, localId, ['sending'], 'rejected')
+}
+
+export async function markFailed (ctx: StoreContext, localId: number): Promise<boolean> {
+  return await transition(ctx, localId, ['reserved', 'sending'], 'failed')
+}
+
+export async function markUnknown (ctx: StoreContext, localId: number): Promise<boolean> {
+  return await transition(ctx, localId, ['sending'], 'unknown')
+}
+
+export async function markPlaced (ctx: StoreContext, localId: number, panel: string, panelOrderId: number, from: OrderState[] = ['sending', 'unknown']): Promise<{ placed: boolean, superseded: number }> {
+  return await ctx.writeTransaction(async (trx) => {
+    // The panel handed this id out before (it was reset or replaced): the
+    // older order keeps what it knew but is no longer asked about.
+    const superseded = await trx.updateTable('orders')
+      .set({ panel_superseded: ctx.bool(true), updated_at: iso(new Date()) })
+      .where('panel', '=', panel)
+      .where('panel_order_id', '=', panelOrderId)
+      .where('panel_superseded', '=', ctx.bool(false))
+      .where('local_id', '!=', localId)
+      .executeTakeFirst()
+    const placed = await trx.updateTable('orders')
+      .set({ state: 'placed', panel, panel_order_id: panelOrderId, status: 'pending', updated_at: iso(new Date()) })
+      .where('local_id', '=', localId)
+      .where('state', 'in', from)
+      .executeTakeFirst()
+    const ok = Number(placed.numUpdatedRows) === 1
+    // Nothing is superseded for an order that could not be placed.
+    if (!ok) throw new NotPlaced()
+    return { placed: ok, superseded: Number(superseded.numUpdatedRows) }
+  }).catch((error: unknown) => {
+    if (error instanceof NotPlaced) return { placed: false, superseded: 0 }
+    throw error
   })
 }
 
-async function setState (ctx: StoreContext, localId: number, state: OrderState, upstreamId?: number): Promise<void> {
-  // A just-placed order is pending until the panel says otherwise.
-  const placed = upstreamId === undefined ? {} : { upstream_id: upstreamId, status: 'pending' }
-  await ctx.db.updateTable('orders')
-    .set({ state, updated_at: iso(new Date()), ...placed })
-    .where('local_id', '=', localId)
+class NotPlaced extends Error {}
+
+export async function resolveOrder (ctx: StoreContext, id: number, resolution: Resolution): Promise<ResolveResult> {
+  const found = await getOrderById(ctx, id)
+  if (found === undefined) return { ok: false, reason: 'not_found' }
+  // Every row has its panel (reserved with it, or adopted at start-up).
+  const panel = found.panel ?? ''
+  if (found.state !== 'unknown') return { ok: false, reason: 'not_unknown', order: found }
+  if (resolution.outcome === 'not_placed') {
+    if (!await transition(ctx, found.localId, ['unknown'], 'failed')) return { ok: false, reason: 'not_unknown', order: found }
+  } else {
+    // An operator's typo must not take the id from a live order (markPlaced would supersede it).
+    const holder = await ctx.db.selectFrom('orders').select('local_id')
+      .where('panel', '=', panel).where('panel_order_id', '=', resolution.panelOrderId)
+      .where('panel_superseded', '=', ctx.bool(false)).where('local_id', '!=', found.localId)
+      .executeTakeFirst()
+    if (holder !== undefined) return { ok: false, reason: 'panel_id_taken', order: found }
+    let result
+    try {
+      result = await markPlaced(ctx, found.localId, panel, resolution.panelOrderId, ['unknown'])
+    } catch (error) {
+      if (isUniqueViolation(error)) return { ok: false, reason: 'panel_id_taken', order: found }
+      throw error
+    }
+    if (!result.placed) return { ok: false, reason: 'not_unknown', order: found }
+  }
+  return { ok: true, order: await getOrderById(ctx, id) as StoredOrder }
+}
+
+export async function reapStaleOrders (ctx: StoreContext, staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }> {
+  const unknown = await ctx.db.updateTable('orders')
+    .set({ state: 'unknown', updated_at: iso(new Date()) })
+    .where('state', '=', 'sending')
+    .where('updated_at', '<', iso(staleBefore))
+    .returningAll()
     .execute()
+  const released = await ctx.db.updateTable('orders')
+    .set({ state: 'failed', updated_at: iso(new Date()) })
+    .where('state', '=', 'reserved')
+    .where('updated_at', '<', iso(staleBefore))
+    .executeTakeFirst()
+  return { unknown: unknown.map((row) => toOrder(ctx, row)), released: Number(released.numUpdatedRows) }
 }
 
-export async function markPlaced (ctx: StoreContext, localId: number, upstreamId: number): Promise<void> {
-  await setState(ctx, localId, 'placed', upstreamId)
+export async function adoptPanel (ctx: StoreContext, panel: string): Promise<void> {
+  await ctx.db.updateTable('orders').set({ panel }).where('panel', 'is', null).execute()
+  await ctx.db.updateTable('refills').set({ panel }).where('panel', 'is', null).execute()
 }
 
-export async function markFailed (ctx: StoreContext, localId: number): Promise<void> {
-  await setState(ctx, localId, 'failed')
-}
-
-export async function markUnknown (ctx: StoreContext, localId: number): Promise<void> {
-  await setState(ctx, localId, 'unknown')
+export async function getOrderById (ctx: StoreContext, id: number): Promise<StoredOrder | undefined> {
+  const row = await ctx.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst()
+  return row === undefined ? undefined : toOrder(ctx, row)
 }
 
 export async function getOrder (ctx: StoreContext, tenantId: number, id: number): Promise<StoredOrder | undefined> {
-  const row = await ctx.db.selectFrom('orders').selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('upstream_id', '=', id)
-    .orderBy('local_id', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return row === undefined ? undefined : toOrder(ctx, row)
+  const order = await getOrderById(ctx, id)
+  return order?.tenantId === tenantId ? order : undefined
 }
 
 export async function getOrders (ctx: StoreContext, tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>> {
@@ -106,32 +220,38 @@ export async function getOrders (ctx: StoreContext, tenantId: number, ids: numbe
   for (let i = 0; i < unique.length; i += ID_CHUNK) {
     const rows = await ctx.db.selectFrom('orders').selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('upstream_id', 'in', unique.slice(i, i + ID_CHUNK))
-      .orderBy('local_id')
+      .where('id', 'in', unique.slice(i, i + ID_CHUNK))
       .execute()
-    for (const row of rows) {
-      const order = toOrder(ctx, row)
-      if (order.id !== null) found.set(order.id, order)
-    }
+    for (const row of rows) found.set(toNumber(row.id), toOrder(ctx, row))
   }
   return found
 }
 
+/** What a tenant's listing shows: orders the panel has, or may have. */
+const LISTED_STATES: OrderState[] = ['placed', 'unknown']
+
 export async function listOrders (ctx: StoreContext, tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]> {
   let query = ctx.db.selectFrom('orders').selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('state', '=', 'placed')
     .orderBy('local_id', 'desc')
     .limit(q.limit)
   if (q.before !== undefined) query = query.where('local_id', '<', q.before)
-  if (q.status !== undefined) query = query.where('status', '=', q.status)
+  if (q.status === 'unknown') query = query.where('state', '=', 'unknown')
+  else if (q.status !== undefined) query = query.where('state', '=', 'placed').where('status', '=', q.status)
+  else query = query.where('state', 'in', LISTED_STATES)
   return (await query.execute()).map((row) => toOrder(ctx, row))
 }
 
-/**
- * By the row a lookup found, never by the panel's id: a replaced panel hands
- * ids out again, and one tenant's lookup must not rewrite another's order.
- */
+export async function listOrdersInState (ctx: StoreContext, state: OrderState, q: { limit: number, before?: number }): Promise<StoredOrder[]> {
+  let query = ctx.db.selectFrom('orders').selectAll()
+    .where('state', '=', state)
+    .orderBy('local_id', 'desc')
+    .limit(q.limit)
+  if (q.before !== undefined) query = query.where('local_id', '<', q.before)
+  return (await query.execute()).map((row) => toOrder(ctx, row))
+}
+
+/** By the row a lookup found, never by the panel's id: panels hand ids out again. */
 export async function updateOrderStatus (ctx: StoreContext, tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> {
   await ctx.db.updateTable('orders')
     .set({

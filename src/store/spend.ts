@@ -5,7 +5,7 @@ import { addUtcDays, addUtcMonths, dayKey, monthKey, utcDay, utcMonth, type Wind
 import type { Usage } from './types.js'
 
 /** Orders in these states hold budget; failed ones released it. */
-export const HOLDING_STATES = ['reserved', 'placed', 'unknown']
+export const HOLDING_STATES = ['reserved', 'sending', 'placed', 'unknown']
 
 // The panel's reported charge replaces the estimate once known.
 const amount = sql<bigint | string | number | null>`sum(coalesce(charge, estimated_charge))`

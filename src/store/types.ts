@@ -51,14 +51,25 @@ export interface NewApiKey {
   expiresAt?: Date | null
 }
 
-/** reserved = budget held while the add is in flight; unknown = the add's outcome was lost (budget stays held). */
-export type OrderState = 'reserved' | 'placed' | 'failed' | 'unknown'
+/**
+ * The money path (DESIGN.md): reserved (budget held, nothing sent) → sending
+ * (durable before the `add` leaves) → placed | rejected (the panel said no) |
+ * failed (it never left) | unknown (it may have been placed). rejected and
+ * failed release the budget; unknown holds it until an operator resolves it.
+ */
+export type OrderState = 'reserved' | 'sending' | 'placed' | 'rejected' | 'failed' | 'unknown'
 
 export interface StoredOrder {
-  /** our own row id */
+  /** our own row id (cursor, foreign keys) */
   localId: number
+  /** the gateway's order id, as clients see it */
+  id: number
+  /** which panel it was sent to; null for rows from before 0003 until adopted */
+  panel: string | null
   /** the panel's order id once known */
-  id: number | null
+  panelOrderId: number | null
+  /** a newer order got the same panel id: the panel's answers about it are another order's */
+  panelSuperseded: boolean
   tenantId: number
   service: number
   /** the validated request fields */
@@ -80,17 +91,21 @@ export interface StoredOrder {
 
 export interface ReserveOrder {
   tenantId: number
+  /** the panel it will be sent to */
+  panel: string
   service: number
   request: Record<string, unknown>
   quantity: number | null
   estimatedCharge: string | null
   dailyBudget: string | null
   monthlyBudget: string | null
+  /** the Idempotency-Key claim this order belongs to: linked in the same transaction */
+  idempotencyKey?: string
   now?: Date
 }
 
 export type ReserveResult =
-  | { ok: true, localId: number }
+  | { ok: true, localId: number, id: number }
   | { ok: false, limit: 'daily' | 'monthly', spent: string, budget: string }
 
 export interface OrderStatusUpdate {
@@ -104,16 +119,31 @@ export interface OrderStatusUpdate {
 }
 
 export interface NewRefill {
-  /** the panel's refill id */
-  id: number
-  /** the panel's order id */
-  orderId: number
   tenantId: number
+  /** the order's row */
+  orderLocalId: number
+  panel: string
+  panelRefillId: number
 }
 
-export interface StoredRefill extends NewRefill {
+export interface StoredRefill {
+  /** the gateway's refill id */
+  id: number
+  panel: string | null
+  panelRefillId: number
+  /** the gateway's order id */
+  orderId: number
+  orderLocalId: number
+  tenantId: number
   createdAt: Date
 }
+
+/** What an operator found on the panel for an order whose outcome was unknown. */
+export type Resolution = { outcome: 'placed', panelOrderId: number } | { outcome: 'not_placed' }
+
+export type ResolveResult =
+  | { ok: true, order: StoredOrder }
+  | { ok: false, reason: 'not_found' | 'not_unknown' | 'panel_id_taken', order?: StoredOrder }
 
 export interface ListOrdersQuery {
   limit: number
@@ -128,8 +158,19 @@ export interface ClaimIdempotency {
   fingerprint: string
   route: string
   ttlSeconds: number
-  /** A claim still in flight after this long belongs to a process that died mid-call: report it as `unknown`. */
-  inFlightSeconds?: number
+  /**
+   * A claim (or its order) untouched since before this belongs to a process
+   * that died mid-request (the panel timeout plus a margin ago): an order
+   * still `sending` becomes `unknown`, one never sent is released and the
+   * claim taken over. Without it a claim stays in flight.
+   */
+  staleBefore?: Date
+  /**
+   * The work records its progress in an order (POST /orders), so a stale
+   * claim without a sent order is safe to take over. Other work (refill,
+   * cancel) leaves no trace: a stale claim of it is `unknown`.
+   */
+  ledger?: boolean
   now?: Date
 }
 
@@ -138,7 +179,9 @@ export type ClaimResult =
   | { state: 'in_flight' }
   | { state: 'mismatch' }
   | { state: 'done', status: number, body: unknown, headers: Record<string, string> }
-  | { state: 'unknown' }
+  /** the answer was never stored, but the order it placed was */
+  | { state: 'placed', order: StoredOrder }
+  | { state: 'unknown', order?: StoredOrder }
 
 export interface CompleteIdempotency {
   tenantId: number
@@ -177,35 +220,56 @@ export interface Store {
 
   /**
    * Atomically holds the estimate against the tenant's budgets: the spend of its
-   * reserved/placed/unknown orders (the reported charge, else the estimate) in
-   * the current UTC day and month plus this estimate must stay within each.
+   * reserved/sending/placed/unknown orders (the reported charge, else the
+   * estimate) in the current UTC day and month plus this estimate must stay
+   * within each. With `idempotencyKey`, links the claim to the new order.
    */
   reserveOrder (o: ReserveOrder): Promise<ReserveResult>
-  markPlaced (localId: number, upstreamId: number): Promise<void>
-  /** releases the budget */
-  markFailed (localId: number): Promise<void>
-  /** keeps the budget held */
-  markUnknown (localId: number): Promise<void>
-  /** by the panel's id, only the tenant's own */
+  /** reserved → sending, durable before the add leaves; false when it is no longer reserved (a stale claim was taken over): do not send */
+  markSending (localId: number): Promise<boolean>
+  /**
+   * sending | unknown → placed on `panel` with its id. Another order holding
+   * the same panel id (a reset panel hands ids out again) is superseded, never
+   * merged; their count is returned. False when the order was in another state.
+   */
+  markPlaced (localId: number, panel: string, panelOrderId: number): Promise<{ placed: boolean, superseded: number }>
+  /** sending → rejected: the panel refused it; releases the budget */
+  markRejected (localId: number): Promise<boolean>
+  /** reserved | sending → failed: it never reached the panel; releases the budget */
+  markFailed (localId: number): Promise<boolean>
+  /** sending → unknown: it may have been placed; the budget stays held */
+  markUnknown (localId: number): Promise<boolean>
+  /** an operator's finding for an unknown order (by the gateway's id, any tenant) */
+  resolveOrder (id: number, resolution: Resolution): Promise<ResolveResult>
+  /** the crash sweep: sending → unknown and reserved → failed for orders untouched since `staleBefore` */
+  reapStaleOrders (staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }>
+  /** rows from before 0003 belong to the panel configured when they are first opened */
+  adoptPanel (panel: string): Promise<void>
+  /** by the gateway's id, only the tenant's own */
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined>
-  /** by the panel's ids, only the tenant's own */
+  /** by the gateway's ids, only the tenant's own */
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>>
-  /** placed orders only, newest first */
+  /** the tenant's placed and unknown orders, newest first */
   listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]>
-  /** by our row id (from getOrder/getOrders), only the tenant's own; panel ids may repeat */
+  /** operators: orders in one state across tenants, newest first */
+  listOrdersInState (state: OrderState, q: { limit: number, before?: number }): Promise<StoredOrder[]>
+  /** by our row id (from getOrder/getOrders), only the tenant's own */
   updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void>
 
-  /** every record is kept, even of a refill id seen before (a replaced panel repeats them) */
-  recordRefill (r: NewRefill): Promise<void>
-  /** which of these refill ids belong to the tenant; a repeated id resolves to its newest record */
+  /** a refill the panel accepted; returns it with the gateway's id */
+  recordRefill (r: NewRefill): Promise<StoredRefill>
+  /** by the gateway's refill ids, only the tenant's own */
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>>
 
   /** atomic per (tenantId, key); an expired record counts as absent */
   claimIdempotency (r: ClaimIdempotency): Promise<ClaimResult>
   completeIdempotency (r: CompleteIdempotency): Promise<void>
-  /** the call failed before reaching the panel: forget an in-flight claim */
+  /**
+   * Forgets an in-flight claim whose work reached nobody: never one whose
+   * order was sent (sending, placed, unknown), whatever the caller thinks.
+   */
   releaseIdempotency (tenantId: number, key: string): Promise<void>
-  /** the add may have reached the panel: retries must answer upstream_outcome_unknown */
+  /** the work may have reached the panel: retries must answer upstream_outcome_unknown */
   markIdempotencyUnknown (tenantId: number, key: string): Promise<void>
   /** housekeeping: deletes expired records, returns how many */
   purgeIdempotency (now?: Date): Promise<number>

@@ -19,9 +19,9 @@ t.test('past its TTL the catalog answers at once while one refresh runs, so an o
   started = performance.now()
   const placed = await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/once', quantity: service.min } })
   const took = performance.now() - started
-  t.equal(placed.statusCode, 504)
-  t.equal(placed.json().code, 'upstream_timeout')
-  t.ok(took < TIMEOUT_MS * 1.6, `the order failed after one PANEL_TIMEOUT_MS, not two (${Math.round(took)} ms)`)
+  t.equal(placed.statusCode, 502, 'an add that timed out may have been placed')
+  t.equal(placed.json().code, 'upstream_outcome_unknown')
+  t.ok(took < TIMEOUT_MS * 1.6, `the order's outcome was unknown after one PANEL_TIMEOUT_MS, not two (${Math.round(took)} ms)`)
   t.equal(gw.sim.calls('add'), 1)
   t.equal(gw.sim.calls('services'), 1, 'one refresh for both reads')
 })

@@ -3,32 +3,38 @@ import type { Fault } from '../../src/simulator/index.js'
 import { gateway } from '../helper.js'
 
 // What the client sees for each panel fault: a problem with a specific code.
-const FAULTS: Array<[Fault, number, string]> = [
-  ['html', 502, 'upstream_html_response'],
-  ['html-503', 502, 'upstream_server_error'],
-  ['empty', 502, 'upstream_empty_response'],
-  ['malformed', 502, 'upstream_invalid_response'],
-  ['rate-limit', 503, 'upstream_rate_limited'],
-  ['server-error', 502, 'upstream_server_error'],
-  ['bad-gateway', 502, 'upstream_server_error'],
-  ['reset', 503, 'upstream_unavailable'],
-  ['hang', 504, 'upstream_timeout'],
-  ['wrong-key', 502, 'upstream_auth_failed'],
-  ['redirect', 502, 'upstream_invalid_response']
+// An `add` the panel may have carried out (the fault came after the request
+// could have reached it) is answered upstream_outcome_unknown instead, naming
+// the order, which is then listed with status `unknown`.
+const FAULTS: Array<[Fault, number, string, 'add unknown' | 'add refused']> = [
+  ['html', 502, 'upstream_html_response', 'add unknown'],
+  ['html-503', 502, 'upstream_server_error', 'add unknown'],
+  ['empty', 502, 'upstream_empty_response', 'add unknown'],
+  ['malformed', 502, 'upstream_invalid_response', 'add unknown'],
+  ['rate-limit', 503, 'upstream_rate_limited', 'add refused'],
+  ['server-error', 502, 'upstream_server_error', 'add unknown'],
+  ['bad-gateway', 502, 'upstream_server_error', 'add unknown'],
+  ['reset', 503, 'upstream_unavailable', 'add unknown'],
+  ['hang', 504, 'upstream_timeout', 'add unknown'],
+  ['wrong-key', 502, 'upstream_auth_failed', 'add refused'],
+  ['redirect', 502, 'upstream_invalid_response', 'add refused']
 ]
 
 // A breaker that never opens here, so every call shows the fault's own code (test/routes/resilience.test.ts covers the breaker).
 const ENV = { PANEL_TIMEOUT_MS: '500', BREAKER_FAILURES: '1000' }
 
-for (const [fault, status, code] of FAULTS) {
-  t.test(`panel fault "${fault}" gives ${status} ${code} on every route, and add reaches the panel at most once`, async (t) => {
+for (const [fault, status, code, add] of FAULTS) {
+  const title = add === 'add unknown'
+    ? `panel fault "${fault}" gives ${status} ${code} on every route but add, whose outcome is unknown (502 upstream_outcome_unknown); add reaches the panel at most once`
+    : `panel fault "${fault}" gives ${status} ${code} on every route, and add reaches the panel at most once`
+  t.test(title, async (t) => {
     const gw = await gateway(t, { env: ENV })
     const { items } = (await gw.request({ url: '/services?type=Default&refill=true&cancel=true' })).json()
     const service = items[0]
-    const order = async (): Promise<number> => (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json().id
-    const placed = { id: await order() }
-    const other = await order()
-    gw.sim.setOrderStatus(placed.id, 'Completed')
+    const order = async (): Promise<{ id: number, panelOrderId: number }> => (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json()
+    const placed = await order()
+    const other = (await order()).id
+    gw.sim.setOrderStatus(placed.panelOrderId, 'Completed')
     const refill = (await gw.request({ method: 'POST', url: `/orders/${placed.id}/refill` })).json().id as number
     gw.sim.resetCalls()
     gw.sim.setFault(fault)
@@ -45,18 +51,27 @@ for (const [fault, status, code] of FAULTS) {
       { method: 'POST', url: '/orders/cancel', payload: { orders: [placed.id] } },
       { method: 'GET', url: '/balance' }
     ]
+    let unknownOrder: unknown
     for (const route of routes) {
       const started = Date.now()
       const res = await gw.request(route)
       const label = `${route.method} ${route.url}`
-      t.equal(res.statusCode, status, `${label}: status`)
+      const outcomeUnknown = add === 'add unknown' && route.method === 'POST' && route.url === '/orders'
+      t.equal(res.statusCode, outcomeUnknown ? 502 : status, `${label}: status`)
       t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8', `${label}: problem+json`)
-      t.equal(res.json().code, code, `${label}: code`)
+      t.equal(res.json().code, outcomeUnknown ? 'upstream_outcome_unknown' : code, `${label}: code`)
+      if (outcomeUnknown) {
+        unknownOrder = res.json().orderId
+        t.type(unknownOrder, 'number', `${label}: the problem names the order`)
+      }
       t.ok(Date.now() - started < 500 + 1500, `${label}: answered within the panel timeout and a little`)
       t.notMatch(res.body, gw.sim.key, `${label}: no panel key in the body`)
       if (fault === 'rate-limit') t.ok(res.headers['retry-after'], `${label}: Retry-After`)
     }
     t.ok(gw.sim.calls('add') <= 1, 'add reached the panel at most once')
+    const listed = (await gw.request({ url: '/orders' })).json().items as Array<{ id: number, status: string }>
+    if (add === 'add unknown') t.match(listed[0], { id: unknownOrder, status: 'unknown' }, 'the order whose outcome is unknown is listed as such')
+    else t.same(listed.map((o) => o.id).sort(), [placed.id, other].sort(), 'a refused add left no order')
     t.ok(gw.sim.calls('refill') <= 2, 'refill (one and many) reached the panel at most once each')
     t.ok(gw.sim.calls('cancel') <= 2, 'cancel (one and many) reached the panel at most once each')
     t.notOk(gw.logs.join('').includes(gw.sim.key), 'no panel key in any log line')

@@ -63,13 +63,17 @@ t.test('a lost answer to add is recorded: the retry answers upstream_outcome_unk
   const headers = { 'idempotency-key': 'lost-1' }
   gw.sim.setFault('hang', { actions: ['add'] })
   const first = await gw.request({ method: 'POST', url: '/orders', payload: body, headers })
-  t.equal(first.statusCode, 504)
-  t.equal(first.json().code, 'upstream_timeout')
+  t.equal(first.statusCode, 502, 'the panel timed out on an add that may have reached it: its outcome is unknown')
+  t.equal(first.json().code, 'upstream_outcome_unknown')
+  const orderId = first.json().orderId
+  t.type(orderId, 'number', 'the problem names the order')
   gw.sim.setFault(null)
   const retry = await gw.request({ method: 'POST', url: '/orders', payload: body, headers })
   t.equal(retry.statusCode, 502)
   t.equal(retry.json().code, 'upstream_outcome_unknown')
+  t.equal(retry.json().orderId, orderId, 'the retry names the same order')
   t.equal(gw.sim.calls('add'), 1, 'the retry did not reach the panel')
+  t.match((await gw.request({ url: '/orders' })).json().items, [{ id: orderId, status: 'unknown', panelOrderId: null }], 'listed with status unknown')
 })
 
 t.test('a failure before the panel frees the key for a corrected retry', async (t) => {
@@ -86,8 +90,8 @@ t.test('a failure before the panel frees the key for a corrected retry', async (
 t.test('refill and cancel honour Idempotency-Key too', async (t) => {
   const gw = await gateway(t)
   const s = await service(gw)
-  const { id } = (await gw.request({ method: 'POST', url: '/orders', payload: { service: s.id, link: 'https://a.b/c', quantity: s.min } })).json()
-  gw.sim.setOrderStatus(id, 'Completed')
+  const { id, panelOrderId } = (await gw.request({ method: 'POST', url: '/orders', payload: { service: s.id, link: 'https://a.b/c', quantity: s.min } })).json()
+  gw.sim.setOrderStatus(panelOrderId, 'Completed')
   const r1 = await gw.request({ method: 'POST', url: `/orders/${id as number}/refill`, headers: { 'idempotency-key': 'r' } })
   const r2 = await gw.request({ method: 'POST', url: `/orders/${id as number}/refill`, headers: { 'idempotency-key': 'r' } })
   t.equal(r1.statusCode, 201)

@@ -32,10 +32,11 @@ t.test('routes on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_SER
     const placed = await gw.request({ method: 'POST', url: '/orders', payload: { service: s.id, link: 'https://a.b/1', quantity: s.min } })
     t.equal(placed.statusCode, 201)
     const id: number = placed.json().id
+    const panelOrderId: number = placed.json().panelOrderId
     t.equal(placed.headers.location, `/orders/${id}`)
-    t.match((await gw.request({ url: `/orders/${id}` })).json(), { id, service: s.id, status: 'pending' })
+    t.match((await gw.request({ url: `/orders/${id}` })).json(), { id, panelOrderId, service: s.id, status: 'pending' })
 
-    gw.sim.setOrderStatus(id, 'Completed')
+    gw.sim.setOrderStatus(panelOrderId, 'Completed')
     t.match((await gw.request({ url: `/orders/${id}` })).json(), { id, status: 'completed' })
     gw.sim.resetCalls()
     t.match((await gw.request({ url: `/orders/${id}` })).json(), { id, status: 'completed' })

@@ -24,8 +24,10 @@ t.test('POST /orders places a Default order: 201, Location, estimated charge in 
   t.equal(body.status, 'pending')
   t.equal(body.quantity, service.min)
   t.type(body.estimatedCharge, 'string')
-  const order = gw.sim.order(body.id)
-  t.ok(order, 'the panel has the order')
+  t.ok(Number.isSafeInteger(body.id) && body.id >= 1 && body.id < 2 ** 48, 'the gateway\'s own id')
+  t.type(body.panelOrderId, 'number')
+  const order = gw.sim.order(body.panelOrderId)
+  t.ok(order, 'the panel has the order, under its panel id')
   t.equal(gw.sim.calls('add'), 1)
   const sent = gw.sim.callLog().find((c) => c.action === 'add')
   t.same(sent?.fields, { action: 'add', service: String(service.id), link: 'https://instagram.com/example', quantity: String(service.min) })
@@ -102,15 +104,17 @@ t.test('POST /orders refuses broken JSON, other content types and huge bodies', 
 t.test('GET /orders/:id returns the normalised status', async (t) => {
   const gw = await gateway(t)
   const service = await serviceOfType(gw, 'Default')
-  const { id } = (await placeOrder(gw, { service: service.id, link: 'https://a.b/c', quantity: service.min })).json()
-  gw.sim.setOrderStatus(id, 'Partial', { remains: 7, startCount: 100 })
+  const { id, panelOrderId } = (await placeOrder(gw, { service: service.id, link: 'https://a.b/c', quantity: service.min })).json()
+  gw.sim.setOrderStatus(panelOrderId, 'Partial', { remains: 7, startCount: 100 })
   const res = await gw.request({ url: `/orders/${id}` })
   t.equal(res.statusCode, 200)
-  t.match(res.json(), { id, status: 'partial', upstreamStatus: 'Partial', remains: 7, startCount: 100, currency: 'USD' })
+  t.match(res.json(), { id, panelOrderId, status: 'partial', upstreamStatus: 'Partial', remains: 7, startCount: 100, currency: 'USD' })
   t.type(res.json().charge, 'string')
   const missing = await gw.request({ url: '/orders/424242' })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'not_found')
+  const byPanelId = await gw.request({ url: `/orders/${panelOrderId as number}` })
+  t.equal(byPanelId.statusCode, 404, 'the panel\'s id is not an id of ours')
 })
 
 t.test('100 concurrent GET /orders/:id make a handful of upstream calls', async (t) => {
@@ -131,8 +135,8 @@ t.test('GET /orders?ids= with 250 ids makes 3 upstream calls, and none again onc
   const service = await serviceOfType(gw, 'Default')
   const ids: number[] = []
   for (let i = 0; i < 250; i++) {
-    const { id } = (await placeOrder(gw, { service: service.id, link: `https://a.b/${i}`, quantity: service.min })).json()
-    gw.sim.setOrderStatus(id, 'Completed')
+    const { id, panelOrderId } = (await placeOrder(gw, { service: service.id, link: `https://a.b/${i}`, quantity: service.min })).json()
+    gw.sim.setOrderStatus(panelOrderId, 'Completed')
     ids.push(id)
   }
   gw.sim.resetCalls()

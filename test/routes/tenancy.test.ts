@@ -14,11 +14,12 @@ t.test('two tenants: neither can read, refill or cancel the other\'s orders; eac
   const gw = await gateway(t)
   const other = await gw.addTenant({ name: 'other' })
   const service = await defaultService(gw)
-  const place = async (request: Gateway['request']): Promise<number> =>
-    (await request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json().id
-  const mine = await place(gw.request)
-  const theirs = await place(other.request)
-  gw.sim.setOrderStatus(theirs, 'Completed')
+  const place = async (request: Gateway['request']): Promise<{ id: number, panelOrderId: number }> =>
+    (await request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json()
+  const mine = (await place(gw.request)).id
+  const placed = await place(other.request)
+  const theirs = placed.id
+  gw.sim.setOrderStatus(placed.panelOrderId, 'Completed')
   const refill = (await other.request({ method: 'POST', url: `/orders/${theirs}/refill` })).json().id as number
   gw.sim.resetCalls()
 
@@ -69,35 +70,45 @@ t.test('after the panel restarts its ids, one tenant\'s lookups never change ano
   const bob = after.request
   const service = await defaultService(before)
   const payload = { service: service.id, link: 'https://a.b/c', quantity: service.min }
-  const hers = (await alice({ method: 'POST', url: '/orders', payload })).json().id as number
-  before.sim.setOrderStatus(hers, 'Completed')
-  const done = (await alice({ url: `/orders/${hers}` })).json()
+  const hers = (await alice({ method: 'POST', url: '/orders', payload })).json() as { id: number, panelOrderId: number }
+  before.sim.setOrderStatus(hers.panelOrderId, 'Completed')
+  const done = (await alice({ url: `/orders/${hers.id}` })).json()
   t.equal(done.status, 'completed')
-  const herRefill = (await alice({ method: 'POST', url: `/orders/${hers}/refill` })).json().id as number
+  const herRefill = (await alice({ method: 'POST', url: `/orders/${hers.id}/refill` })).json() as { id: number, panelRefillId: number }
 
   const placed = await bob({ method: 'POST', url: '/orders', payload })
   t.equal(placed.statusCode, 201)
-  t.equal(placed.json().id, hers, 'the new panel hands out her order id again')
-  t.equal((await bob({ url: `/orders/${hers}` })).json().status, 'pending')
-  const aliceNow = await after.app.inject({ url: `/orders/${hers}`, headers: { authorization: `Bearer ${before.key}` } })
+  const his = placed.json() as { id: number, panelOrderId: number }
+  t.equal(his.panelOrderId, hers.panelOrderId, 'the new panel hands out her order id again')
+  t.not(his.id, hers.id, 'but the gateway\'s ids differ')
+  t.equal((await bob({ url: `/orders/${his.id}` })).json().status, 'pending')
+  t.equal((await bob({ url: `/orders/${hers.id}` })).statusCode, 404, 'her order is not his')
+  const aliceNow = await after.app.inject({ url: `/orders/${hers.id}`, headers: { authorization: `Bearer ${before.key}` } })
   t.same(aliceNow.json(), done, 'her final order is untouched by his lookup')
 
-  after.sim.setOrderStatus(hers, 'Completed')
-  const refilled = await bob({ method: 'POST', url: `/orders/${hers}/refill` })
+  after.sim.setOrderStatus(his.panelOrderId, 'Completed')
+  const refilled = await bob({ method: 'POST', url: `/orders/${his.id}/refill` })
   t.equal(refilled.statusCode, 201)
-  t.equal(refilled.json().id, herRefill, 'the new panel hands out her refill id again')
-  const his = await bob({ url: `/refills/${herRefill}` })
-  t.equal(his.statusCode, 200, 'his refill is found')
-  t.match(his.json(), { id: herRefill })
-  t.same((await bob({ url: `/refills?ids=${herRefill}` })).json().items.map((r: { id: number, error?: unknown }) => r.error), [undefined])
+  t.equal(refilled.json().panelRefillId, herRefill.panelRefillId, 'the new panel hands out her refill id again')
+  const hisRefill = refilled.json().id as number
+  t.not(hisRefill, herRefill.id)
+  const hisStatus = await bob({ url: `/refills/${hisRefill}` })
+  t.equal(hisStatus.statusCode, 200, 'his refill is found')
+  t.match(hisStatus.json(), { id: hisRefill, order: his.id, panelRefillId: herRefill.panelRefillId })
+  t.same((await bob({ url: `/refills?ids=${hisRefill}` })).json().items.map((r: { id: number, error?: unknown }) => r.error), [undefined])
+  const hersNow = await after.app.inject({ url: `/refills/${herRefill.id}`, headers: { authorization: `Bearer ${before.key}` } })
+  t.equal(hersNow.json().code, 'order_not_on_panel', 'the new panel is never asked about her refill by an id it handed out again')
 })
 
 t.test('GET /orders lists the tenant\'s orders newest first with cursor paging and a status filter', async (t) => {
   const gw = await gateway(t)
   const service = await defaultService(gw)
   const ids: number[] = []
+  const panelIds: number[] = []
   for (let i = 0; i < 5; i++) {
-    ids.push((await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: `https://a.b/${i}`, quantity: service.min } })).json().id)
+    const placed = (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: `https://a.b/${i}`, quantity: service.min } })).json()
+    ids.push(placed.id)
+    panelIds.push(placed.panelOrderId)
   }
   const first = (await gw.request({ url: '/orders?limit=2' })).json()
   t.same(first.items.map((o: { id: number }) => o.id), [ids[4], ids[3]])
@@ -108,7 +119,7 @@ t.test('GET /orders lists the tenant\'s orders newest first with cursor paging a
   t.same(last.items.map((o: { id: number }) => o.id), [ids[0]])
   t.equal(last.nextCursor, null)
 
-  gw.sim.setOrderStatus(ids[2] as number, 'Completed')
+  gw.sim.setOrderStatus(panelIds[2] as number, 'Completed')
   await gw.request({ url: `/orders/${ids[2] as number}` })
   t.same((await gw.request({ url: '/orders?status=completed' })).json().items.map((o: { id: number }) => o.id), [ids[2]])
   t.equal((await gw.request({ url: '/orders?status=pending' })).json().items.length, 4)
@@ -117,8 +128,8 @@ t.test('GET /orders lists the tenant\'s orders newest first with cursor paging a
 t.test('a final status is stored and answered without the panel', async (t) => {
   const gw = await gateway(t)
   const service = await defaultService(gw)
-  const { id } = (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json()
-  gw.sim.setOrderStatus(id, 'Partial', { remains: 3 })
+  const { id, panelOrderId } = (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://a.b/c', quantity: service.min } })).json()
+  gw.sim.setOrderStatus(panelOrderId, 'Partial', { remains: 3 })
   const live = (await gw.request({ url: `/orders/${id}` })).json()
   t.equal(live.status, 'partial')
   gw.sim.resetCalls()

@@ -108,14 +108,15 @@ t.test('several gateway processes on one PostgreSQL and one Redis', { skip: unre
     const first = await call(a.url, '/orders', { method: 'POST', key, body: { service: s.id, link: 'https://example.com/p/2', quantity: s.min } })
     t.equal(first.status, 201)
     const orderId: number = first.body.id
+    const panelOrderId: number = first.body.panelOrderId
 
     const seen = await call(b.url, `/orders/${orderId}`, { key })
     t.equal(seen.status, 200)
-    t.match(seen.body, { id: orderId, service: s.id })
+    t.match(seen.body, { id: orderId, panelOrderId, service: s.id })
     const listed = await call(b.url, '/orders', { key })
     t.ok((listed.body.items as Array<{ id: number }>).some((o) => o.id === orderId), 'listed on the other instance')
 
-    sim.setOrderStatus(orderId, 'Completed')
+    sim.setOrderStatus(panelOrderId, 'Completed')
     const refill = await call(b.url, `/orders/${orderId}/refill`, { method: 'POST', key })
     t.equal(refill.status, 201, 'refilled through the other instance')
     t.equal(refill.body.order, orderId)

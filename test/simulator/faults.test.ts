@@ -62,7 +62,7 @@ const ANSWERS: Array<[Fault, (t: Tap, res: Answer) => void]> = [
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 
 t.test('FAULTS lists every fault the tests cover', async (t) => {
-  t.same([...FAULTS].sort(), [...ANSWERS.map(([f]) => f), 'reset', 'hang'].sort())
+  t.same([...FAULTS].sort(), [...ANSWERS.map(([f]) => f), 'reset', 'reset-after', 'hang'].sort())
 })
 
 for (const [fault, check] of ANSWERS) {
@@ -97,6 +97,14 @@ t.test('fault "reset" drops the connection: the client gets ECONNRESET', async (
   await t.rejects(call(sim, { action: 'add', service: 1, link: LINK, quantity: 100 }), { code: 'ECONNRESET' })
   t.equal(sim.order(23501), undefined)
   t.equal(sim.calls(), 2)
+})
+
+t.test('fault "reset-after" carries the call out, then drops the connection: the order exists, its answer is lost', async (t) => {
+  const sim = await simulator(t)
+  sim.setFault('reset-after', { times: 1 })
+  await t.rejects(call(sim, { action: 'add', service: 1, link: LINK, quantity: 100 }), { code: 'ECONNRESET' })
+  t.match(sim.order(23501), { link: LINK, quantity: 100 }, 'the panel placed it')
+  t.equal(sim.calls('add'), 1)
 })
 
 t.test('fault "hang" never answers: the client\'s own timeout cuts it', async (t) => {

@@ -13,6 +13,7 @@ interface Reserve {
 async function reserve (store: KyselyStore, tenantId: number, r: Reserve) {
   return await store.reserveOrder({
     tenantId,
+    panel: PANEL,
     service: 1,
     request: { link: 'https://example.com' },
     quantity: 100,
@@ -25,15 +26,30 @@ async function reserve (store: KyselyStore, tenantId: number, r: Reserve) {
 
 let upstream = 9_000_000
 
+const PANEL = 'test-panel'
+
+/** reserved → sending → placed on the test panel with a panel id */
+async function markPlaced (store: KyselyStore, localId: number, panelOrderId: number): Promise<void> {
+  if (!await store.markSending(localId)) throw new Error('not reserved')
+  const placed = await store.markPlaced(localId, PANEL, panelOrderId)
+  if (!placed.placed) throw new Error('not placed')
+}
+
+/** reserved → sending → unknown: the add's answer was lost */
+async function markUnknown (store: KyselyStore, localId: number): Promise<void> {
+  if (!await store.markSending(localId)) throw new Error('not reserved')
+  if (!await store.markUnknown(localId)) throw new Error('not sending')
+}
+
 async function order (store: KyselyStore, tenantId: number, at: string, estimate: string, end: 'placed' | 'failed' | 'unknown' | 'reserved' = 'placed', charge?: string): Promise<void> {
-  const r = await store.reserveOrder({ tenantId, service: 1, request: {}, quantity: 1, estimatedCharge: estimate, dailyBudget: null, monthlyBudget: null, now: new Date(at) })
+  const r = await store.reserveOrder({ tenantId, panel: PANEL, service: 1, request: {}, quantity: 1, estimatedCharge: estimate, dailyBudget: null, monthlyBudget: null, now: new Date(at) })
   if (!r.ok) throw new Error('refused')
   if (end === 'placed') {
-    await store.markPlaced(r.localId, ++upstream)
+    await markPlaced(store, r.localId, ++upstream)
     if (charge !== undefined) await store.updateOrderStatus(tenantId, r.localId, { status: 'completed', upstreamStatus: 'Completed', charge, startCount: 0, remains: 0, currency: 'USD', final: true })
   }
   if (end === 'failed') await store.markFailed(r.localId)
-  if (end === 'unknown') await store.markUnknown(r.localId)
+  if (end === 'unknown') await markUnknown(store, r.localId)
 }
 
 t.test('toUnits counts 1e-8 units, rounding half-up at the ninth place', async (t) => {
@@ -114,7 +130,7 @@ await eachEngine(t, async (t, { name, store, open }) => {
     const second = await reserve(store, id, { estimatedCharge: '1', dailyBudget: '1' })
     t.match(second, { ok: true }, 'budget released')
     if (!second.ok) return
-    await store.markUnknown(second.localId)
+    await markUnknown(store, second.localId)
     t.match(await reserve(store, id, { estimatedCharge: '0.01', dailyBudget: '1' }), { ok: false, spent: '1' }, 'still held')
   })
 
@@ -122,7 +138,7 @@ await eachEngine(t, async (t, { name, store, open }) => {
     const { id } = await newTenant(store)
     const first = await reserve(store, id, { estimatedCharge: '0.9', dailyBudget: '1' })
     if (!first.ok) throw new Error('refused')
-    await store.markPlaced(first.localId, 4_000_001 + id)
+    await markPlaced(store, first.localId, 4_000_001 + id)
     await store.updateOrderStatus(id, first.localId, { status: 'partial', upstreamStatus: 'Partial', charge: '0.25', startCount: 0, remains: 50, currency: 'USD', final: true })
     t.match(await reserve(store, id, { estimatedCharge: '0.75', dailyBudget: '1' }), { ok: true })
     t.same(await store.spend(id), { today: '1', month: '1' })
@@ -152,10 +168,10 @@ await eachEngine(t, async (t, { name, store, open }) => {
     const up = await reserve(store, other.id, { estimatedCharge: '0.000000015' })
     const down = await reserve(store, other.id, { estimatedCharge: '0.0000000149' })
     if (!up.ok || !down.ok) throw new Error('refused')
-    await store.markPlaced(up.localId, 5_000_001 + other.id * 10)
-    await store.markPlaced(down.localId, 5_000_002 + other.id * 10)
-    t.equal((await store.getOrder(other.id, 5_000_001 + other.id * 10))?.estimatedCharge, '0.00000002')
-    t.equal((await store.getOrder(other.id, 5_000_002 + other.id * 10))?.estimatedCharge, '0.00000001')
+    await markPlaced(store, up.localId, 5_000_001 + other.id * 10)
+    await markPlaced(store, down.localId, 5_000_002 + other.id * 10)
+    t.equal((await store.getOrder(other.id, up.id))?.estimatedCharge, '0.00000002')
+    t.equal((await store.getOrder(other.id, down.id))?.estimatedCharge, '0.00000001')
   })
 
   t.test('amounts beyond 2^53 units stay exact', async (t) => {

@@ -30,13 +30,26 @@ await eachEngine(t, async (t, { name, store, open }) => {
     }
   })
 
-  t.test('a claim left in flight past inFlightSeconds (its process died) reports unknown', async (t) => {
+  t.test('a claim left in flight since before staleBefore (its process died) reports unknown', async (t) => {
     const { id } = await newTenant(store)
     const key = newKey()
     const start = new Date('2026-01-01T00:00:00Z')
+    const at = (ms: number): Date => new Date(start.getTime() + ms)
     await claim({ tenantId: id, key, now: start })
-    t.same(await claim({ tenantId: id, key, inFlightSeconds: 600, now: new Date(start.getTime() + 599_000) }), { state: 'in_flight' })
-    t.same(await claim({ tenantId: id, key, inFlightSeconds: 600, now: new Date(start.getTime() + 600_000) }), { state: 'unknown' })
+    t.same(await claim({ tenantId: id, key, staleBefore: start, now: at(599_000) }), { state: 'in_flight' }, 'not older than staleBefore')
+    t.same(await claim({ tenantId: id, key, now: at(600_000) }), { state: 'in_flight' }, 'without staleBefore a claim stays in flight')
+    t.same(await claim({ tenantId: id, key, staleBefore: at(1), now: at(600_000) }), { state: 'unknown' })
+  })
+
+  t.test('a stale claim of work that records its order (ledger) and reserved none is taken over', async (t) => {
+    const { id } = await newTenant(store)
+    const key = newKey()
+    const start = new Date('2026-01-01T00:00:00Z')
+    const at = (ms: number): Date => new Date(start.getTime() + ms)
+    await claim({ tenantId: id, key, now: start })
+    t.same(await claim({ tenantId: id, key, ledger: true, staleBefore: start, now: at(599_000) }), { state: 'in_flight' }, 'not stale yet')
+    t.same(await claim({ tenantId: id, key, ledger: true, staleBefore: at(1), now: at(600_000) }), { state: 'claimed' })
+    t.same(await claim({ tenantId: id, key, ledger: true, staleBefore: at(1), now: at(600_001) }), { state: 'in_flight' }, 'the new claim is fresh')
   })
 
   t.test('another fingerprint or route with the same key is a mismatch', async (t) => {

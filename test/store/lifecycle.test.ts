@@ -9,7 +9,7 @@ import { openStore } from '../../src/store/open.js'
 import type { StoreLogger } from '../../src/store/logger.js'
 import { eachEngine, newTenant, type EngineName, type Location } from './helper.js'
 
-const MIGRATIONS = ['0001_initial', '0002_repeatable_panel_ids']
+const MIGRATIONS = ['0001_initial', '0002_repeatable_panel_ids', '0003_order_ledger']
 
 /** A database with only the first migration applied, as the first release left it. */
 async function atFirstRelease (name: EngineName, at: Location): Promise<Kysely<any>> {
@@ -83,9 +83,10 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
     const first = await open(at)
     const tenant = await newTenant(first, { dailyBudget: '12.34' })
     const key = await first.createKey({ tenantId: tenant.id, prefix: `sgw_${tenant.id}reopen`, hash: 'ab'.repeat(32) })
-    const r = await first.reserveOrder({ tenantId: tenant.id, service: 3, request: { link: 'x' }, quantity: 5, estimatedCharge: '1.23', dailyBudget: null, monthlyBudget: null })
+    const r = await first.reserveOrder({ tenantId: tenant.id, panel: 'test-panel', service: 3, request: { link: 'x' }, quantity: 5, estimatedCharge: '1.23', dailyBudget: null, monthlyBudget: null })
     if (!r.ok) throw new Error('refused')
-    await first.markPlaced(r.localId, 31337)
+    t.equal(await first.markSending(r.localId), true)
+    t.match(await first.markPlaced(r.localId, 'test-panel', 31337), { placed: true })
     await first.close()
     await t.rejects(first.ping(), 'a closed store refuses work')
     await t.resolves(first.close(), 'close is idempotent')
@@ -93,10 +94,10 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
     const again = await open(at)
     t.same(await again.getTenant(tenant.id), tenant)
     t.same(await again.findKeyByPrefix(key.prefix), key)
-    t.match(await again.getOrder(tenant.id, 31337), { localId: r.localId, estimatedCharge: '1.23', request: { link: 'x' } })
+    t.match(await again.getOrder(tenant.id, r.id), { localId: r.localId, id: r.id, panel: 'test-panel', panelOrderId: 31337, state: 'placed', estimatedCharge: '1.23', request: { link: 'x' } })
   })
 
-  t.test('a database of the first release upgrades: its orders and refills stay, and panel ids may repeat', async (t) => {
+  t.test('a database of the first release upgrades: its orders and refills stay under their ids, and panel ids may repeat', async (t) => {
     const at = fresh()
     const old = await atFirstRelease(name, at)
     const now = new Date().toISOString()
@@ -116,13 +117,25 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
 
     const logged = recorder()
     const store = await open(at, { logger: logged.logger })
-    t.same(logged.lines.map((l) => l.obj), [{ migration: '0002_repeatable_panel_ids' }])
-    t.match(await store.getOrder(alice, 23501), { charge: '0.4', status: 'completed', final: true })
-    t.same([...(await store.getRefills(alice, [5001, 5002])).values()].map((r) => [r.id, r.orderId]), [[5001, 23501], [5002, 23501]])
+    t.same(logged.lines.map((l) => l.obj), [{ migration: '0002_repeatable_panel_ids' }, { migration: '0003_order_ledger' }])
+    t.match(await store.getOrder(alice, 23501), { id: 23501, panelOrderId: 23501, panel: null, panelSuperseded: false, state: 'placed', charge: '0.4', status: 'completed', final: true },
+      'an order keeps its (unique) panel id as its gateway id')
+    t.same([...(await store.getRefills(alice, [5001, 5002])).values()].map((r) => [r.id, r.panelRefillId, r.orderId]).sort(), [[5001, 5001, 23501], [5002, 5002, 23501]],
+      'refills keep their ids and point at their order')
 
-    await store.recordRefill({ id: 5001, orderId: 23501, tenantId: bob })
-    t.match((await store.getRefills(bob, [5001])).get(5001), { tenantId: bob }, 'a refill id that repeats is recorded')
-    t.match((await store.getRefills(alice, [5001])).get(5001), { tenantId: alice })
+    await store.adoptPanel('test-panel')
+    t.match(await store.getOrder(alice, 23501), { panel: 'test-panel' }, 'rows from before 0003 are adopted by the configured panel')
+    t.match((await store.getRefills(alice, [5001])).get(5001), { panel: 'test-panel' })
+
+    const reserved = await store.reserveOrder({ tenantId: bob, panel: 'test-panel', service: 1, request: {}, quantity: 100, estimatedCharge: '0.5', dailyBudget: null, monthlyBudget: null })
+    if (!reserved.ok) throw new Error('refused')
+    t.equal(await store.markSending(reserved.localId), true)
+    t.match(await store.markPlaced(reserved.localId, 'test-panel', 23502), { placed: true, superseded: 0 })
+    const bobs = await store.recordRefill({ tenantId: bob, orderLocalId: reserved.localId, panel: 'test-panel', panelRefillId: 5001 })
+    t.not(bobs.id, 5001, 'a repeated panel refill id gets a gateway id of its own')
+    t.match((await store.getRefills(bob, [bobs.id])).get(bobs.id), { tenantId: bob, panelRefillId: 5001, orderId: reserved.id }, 'a refill id that repeats is recorded')
+    t.same([...(await store.getRefills(bob, [5001])).keys()], [], 'alice\'s refill is not bob\'s')
+    t.match((await store.getRefills(alice, [5001])).get(5001), { tenantId: alice, panelRefillId: 5001 })
     t.equal(await count('refills', at), 3)
   })
 

@@ -4,9 +4,15 @@ import { eachEngine, newTenant } from './helper.js'
 
 let nextUpstreamId = 1000
 
-async function place (store: KyselyStore, tenantId: number, extra: { estimatedCharge?: string | null, service?: number, id?: number } = {}): Promise<{ localId: number, id: number }> {
+const PANEL = 'test-panel'
+const GATEWAY_ID_BOUND = 2 ** 48
+
+/** reserve → sending → placed with a panel id; `panelOrderId` repeats one the panel gave before */
+async function place (store: KyselyStore, tenantId: number, extra: { estimatedCharge?: string | null, service?: number, panelOrderId?: number, panel?: string } = {}): Promise<{ localId: number, id: number, panelOrderId: number, superseded: number }> {
+  const panel = extra.panel ?? PANEL
   const reserved = await store.reserveOrder({
     tenantId,
+    panel,
     service: extra.service ?? 1,
     request: { link: 'https://example.com/p/1', quantity: 100 },
     quantity: 100,
@@ -15,30 +21,47 @@ async function place (store: KyselyStore, tenantId: number, extra: { estimatedCh
     monthlyBudget: null
   })
   if (!reserved.ok) throw new Error('unexpected refusal')
-  const id = extra.id ?? ++nextUpstreamId
-  await store.markPlaced(reserved.localId, id)
-  return { localId: reserved.localId, id }
+  const panelOrderId = extra.panelOrderId ?? ++nextUpstreamId
+  if (!await store.markSending(reserved.localId)) throw new Error('not reserved')
+  const { placed, superseded } = await store.markPlaced(reserved.localId, panel, panelOrderId)
+  if (!placed) throw new Error('not placed')
+  return { localId: reserved.localId, id: reserved.id, panelOrderId, superseded }
+}
+
+async function reserve (store: KyselyStore, tenantId: number, estimatedCharge: string) {
+  const reserved = await store.reserveOrder({ tenantId, panel: PANEL, service: 1, request: {}, quantity: 1, estimatedCharge, dailyBudget: null, monthlyBudget: null })
+  if (!reserved.ok) throw new Error('refused')
+  return reserved
 }
 
 const COMPLETED = { status: 'completed', upstreamStatus: 'Completed', charge: '0.4', startCount: 10, remains: 0, currency: 'USD', final: true }
 const PENDING = { status: 'pending', upstreamStatus: 'Pending', charge: '0.5', startCount: 0, remains: 100, currency: 'USD', final: false }
 
 await eachEngine(t, async (t, { store }) => {
-  t.test('reserveOrder records a reserved order; markPlaced makes it findable by the panel id', async (t) => {
+  t.test('reserveOrder records a reserved order under a gateway id; markPlaced adds the panel id beside it', async (t) => {
     const tenant = await newTenant(store)
     const request = { link: 'https://example.com/x', quantity: 250, comments: 'a\nb', nested: { ok: true } }
     const now = new Date('2031-05-06T07:08:09.010Z')
-    const reserved = await store.reserveOrder({ tenantId: tenant.id, service: 42, request, quantity: 250, estimatedCharge: '0.27819', dailyBudget: null, monthlyBudget: null, now })
+    const reserved = await store.reserveOrder({ tenantId: tenant.id, panel: PANEL, service: 42, request, quantity: 250, estimatedCharge: '0.27819', dailyBudget: null, monthlyBudget: null, now })
     t.match(reserved, { ok: true })
     if (!reserved.ok) return
-    t.equal(await store.getOrder(tenant.id, reserved.localId), undefined, 'no panel id yet')
+    t.ok(Number.isSafeInteger(reserved.id) && reserved.id >= 1 && reserved.id < GATEWAY_ID_BOUND, 'a gateway id below 2^48')
+    t.not(reserved.id, reserved.localId)
+    t.match(await store.getOrder(tenant.id, reserved.id), { localId: reserved.localId, id: reserved.id, state: 'reserved', panel: PANEL, panelOrderId: null }, 'no panel id yet')
     t.same(await store.listOrders(tenant.id, { limit: 10 }), [], 'reserved orders are not listed')
 
-    await store.markPlaced(reserved.localId, 777_001)
-    const order = await store.getOrder(tenant.id, 777_001)
+    t.equal(await store.markSending(reserved.localId), true)
+    t.match(await store.getOrder(tenant.id, reserved.id), { state: 'sending', panelOrderId: null })
+    t.same(await store.listOrders(tenant.id, { limit: 10 }), [], 'sending orders are not listed')
+    t.same(await store.markPlaced(reserved.localId, PANEL, 777_001), { placed: true, superseded: 0 })
+    t.equal(await store.getOrder(tenant.id, 777_001), undefined, 'the panel id is not an id of ours')
+    const order = await store.getOrder(tenant.id, reserved.id)
     t.match(order, {
       localId: reserved.localId,
-      id: 777_001,
+      id: reserved.id,
+      panel: PANEL,
+      panelOrderId: 777_001,
+      panelSuperseded: false,
       tenantId: tenant.id,
       service: 42,
       request,
@@ -59,20 +82,24 @@ await eachEngine(t, async (t, { store }) => {
 
   t.test('reserveOrder accepts a null quantity and estimate', async (t) => {
     const tenant = await newTenant(store)
-    const reserved = await store.reserveOrder({ tenantId: tenant.id, service: 1, request: {}, quantity: null, estimatedCharge: null, dailyBudget: '1', monthlyBudget: '1' })
+    const reserved = await store.reserveOrder({ tenantId: tenant.id, panel: PANEL, service: 1, request: {}, quantity: null, estimatedCharge: null, dailyBudget: '1', monthlyBudget: '1' })
     t.match(reserved, { ok: true })
     if (!reserved.ok) return
-    await store.markPlaced(reserved.localId, 777_002)
-    t.match(await store.getOrder(tenant.id, 777_002), { quantity: null, estimatedCharge: null })
+    t.equal(await store.markSending(reserved.localId), true)
+    t.match(await store.markPlaced(reserved.localId, PANEL, 777_002), { placed: true })
+    t.match(await store.getOrder(tenant.id, reserved.id), { panelOrderId: 777_002, quantity: null, estimatedCharge: null })
   })
 
   t.test('markFailed and markUnknown set the state', async (t) => {
     const tenant = await newTenant(store)
-    const a = await store.reserveOrder({ tenantId: tenant.id, service: 1, request: {}, quantity: 1, estimatedCharge: '1', dailyBudget: null, monthlyBudget: null })
-    const b = await store.reserveOrder({ tenantId: tenant.id, service: 1, request: {}, quantity: 1, estimatedCharge: '2', dailyBudget: null, monthlyBudget: null })
-    if (!a.ok || !b.ok) throw new Error('refused')
-    await store.markFailed(a.localId)
-    await store.markUnknown(b.localId)
+    const a = await reserve(store, tenant.id, '1')
+    const b = await reserve(store, tenant.id, '2')
+    t.equal(await store.markFailed(a.localId), true)
+    t.equal(await store.markUnknown(b.localId), false, 'a reserved order was never sent: it cannot be unknown')
+    t.equal(await store.markSending(b.localId), true)
+    t.equal(await store.markUnknown(b.localId), true)
+    t.match(await store.getOrder(tenant.id, a.id), { state: 'failed' })
+    t.match(await store.getOrder(tenant.id, b.id), { state: 'unknown' })
     t.same(await store.spend(tenant.id), { today: '2', month: '2' }, 'failed released, unknown held')
   })
 
@@ -104,8 +131,8 @@ await eachEngine(t, async (t, { store }) => {
     const orders = []
     for (let i = 0; i < 5; i++) orders.push(await place(store, tenant.id))
     await place(store, other.id)
-    const failed = await store.reserveOrder({ tenantId: tenant.id, service: 1, request: {}, quantity: 1, estimatedCharge: '1', dailyBudget: null, monthlyBudget: null })
-    if (failed.ok) await store.markFailed(failed.localId)
+    const failed = await reserve(store, tenant.id, '1')
+    await store.markFailed(failed.localId)
 
     const newest = [...orders].reverse().map((o) => o.localId)
     const page1 = await store.listOrders(tenant.id, { limit: 2 })
@@ -141,38 +168,59 @@ await eachEngine(t, async (t, { store }) => {
 
   t.test('order and panel ids beyond 2^31 survive', async (t) => {
     const tenant = await newTenant(store)
-    const reserved = await store.reserveOrder({ tenantId: tenant.id, service: 2 ** 33, request: {}, quantity: 2 ** 40, estimatedCharge: '1', dailyBudget: null, monthlyBudget: null })
+    const reserved = await store.reserveOrder({ tenantId: tenant.id, panel: PANEL, service: 2 ** 33, request: {}, quantity: 2 ** 40, estimatedCharge: '1', dailyBudget: null, monthlyBudget: null })
     if (!reserved.ok) throw new Error('refused')
-    const id = Number.MAX_SAFE_INTEGER - 1
-    await store.markPlaced(reserved.localId, id)
+    const panelOrderId = Number.MAX_SAFE_INTEGER - 1
+    t.equal(await store.markSending(reserved.localId), true)
+    t.match(await store.markPlaced(reserved.localId, PANEL, panelOrderId), { placed: true })
     await store.updateOrderStatus(tenant.id, reserved.localId, { status: 'in_progress', upstreamStatus: 'In progress', charge: '1', startCount: 2 ** 45, remains: 2 ** 41, currency: 'USD', final: false })
-    t.match(await store.getOrder(tenant.id, id), { id, service: 2 ** 33, quantity: 2 ** 40, startCount: 2 ** 45, remains: 2 ** 41 })
+    t.match(await store.getOrder(tenant.id, reserved.id), { id: reserved.id, panelOrderId, service: 2 ** 33, quantity: 2 ** 40, startCount: 2 ** 45, remains: 2 ** 41 })
   })
 
-  t.test('a panel id that repeats across tenants: each tenant sees and updates only its own row', async (t) => {
+  t.test('a panel id that repeats across tenants: each tenant sees and updates only its own row; the older is superseded', async (t) => {
     const alice = await newTenant(store)
     const bob = await newTenant(store)
-    const id = ++nextUpstreamId
-    const hers = await place(store, alice.id, { id })
+    const panelOrderId = ++nextUpstreamId
+    const hers = await place(store, alice.id, { panelOrderId })
     await store.updateOrderStatus(alice.id, hers.localId, COMPLETED)
-    const before = await store.getOrder(alice.id, id)
-    const his = await place(store, bob.id, { id, estimatedCharge: '7' })
+    const before = await store.getOrder(alice.id, hers.id)
+    const his = await place(store, bob.id, { panelOrderId, estimatedCharge: '7' })
+    t.equal(his.superseded, 1, 'the panel handed the id out again: the older order is superseded')
+    t.not(his.id, hers.id, 'each order has its own gateway id')
     await store.updateOrderStatus(bob.id, his.localId, PENDING)
-    t.same(await store.getOrder(alice.id, id), before, 'her row is untouched')
-    t.match(await store.getOrder(bob.id, id), { localId: his.localId, status: 'pending', charge: '0.5', final: false })
+    const after = await store.getOrder(alice.id, hers.id)
+    t.same(after && { ...after, updatedAt: null }, before && { ...before, panelSuperseded: true, updatedAt: null }, 'her row keeps what it knew, only marked superseded')
+    t.equal(await store.getOrder(alice.id, his.id), undefined, 'his order is not hers')
+    t.match(await store.getOrder(bob.id, his.id), { localId: his.localId, panelOrderId, panelSuperseded: false, status: 'pending', charge: '0.5', final: false })
     t.same(await store.spend(alice.id), { today: '0.4', month: '0.4' })
     await store.updateOrderStatus(alice.id, his.localId, COMPLETED)
-    t.match(await store.getOrder(bob.id, id), { status: 'pending', final: false }, 'another tenant\'s row is never changed')
+    t.match(await store.getOrder(bob.id, his.id), { status: 'pending', final: false }, 'another tenant\'s row is never changed')
   })
 
-  t.test('a panel id that repeats for one tenant resolves to the newest order; the older keeps its status', async (t) => {
+  t.test('the same panel id on another panel supersedes nothing', async (t) => {
+    const alice = await newTenant(store)
+    const bob = await newTenant(store)
+    const panelOrderId = ++nextUpstreamId
+    const hers = await place(store, alice.id, { panelOrderId })
+    const before = await store.getOrder(alice.id, hers.id)
+    const his = await place(store, bob.id, { panelOrderId, panel: 'other-panel' })
+    t.equal(his.superseded, 0)
+    t.same(await store.getOrder(alice.id, hers.id), before, 'her row is untouched')
+    t.match(await store.getOrder(bob.id, his.id), { panel: 'other-panel', panelOrderId, panelSuperseded: false })
+  })
+
+  t.test('a panel id that repeats for one tenant: both orders keep their gateway ids; the older keeps its status, superseded', async (t) => {
     const tenant = await newTenant(store)
-    const id = ++nextUpstreamId
-    const old = await place(store, tenant.id, { id })
+    const panelOrderId = ++nextUpstreamId
+    const old = await place(store, tenant.id, { panelOrderId })
     await store.updateOrderStatus(tenant.id, old.localId, COMPLETED)
-    const newer = await place(store, tenant.id, { id })
-    t.equal((await store.getOrder(tenant.id, id))?.localId, newer.localId)
-    t.equal((await store.getOrders(tenant.id, [id])).get(id)?.localId, newer.localId)
+    const newer = await place(store, tenant.id, { panelOrderId })
+    t.equal(newer.superseded, 1)
+    t.match(await store.getOrder(tenant.id, newer.id), { localId: newer.localId, panelOrderId, panelSuperseded: false })
+    t.match(await store.getOrder(tenant.id, old.id), { localId: old.localId, panelOrderId, panelSuperseded: true, status: 'completed', final: true })
+    const both = await store.getOrders(tenant.id, [old.id, newer.id])
+    t.equal(both.get(newer.id)?.localId, newer.localId)
+    t.equal(both.get(old.id)?.localId, old.localId)
     await store.updateOrderStatus(tenant.id, newer.localId, PENDING)
     const listed = await store.listOrders(tenant.id, { limit: 10 })
     t.match(listed, [{ localId: newer.localId, status: 'pending', final: false }, { localId: old.localId, status: 'completed', final: true }])
@@ -181,38 +229,51 @@ await eachEngine(t, async (t, { store }) => {
   t.test('getRefills answers which ids belong to the tenant', async (t) => {
     const a = await newTenant(store)
     const b = await newTenant(store)
-    await store.recordRefill({ id: 501, orderId: 11, tenantId: a.id })
-    await store.recordRefill({ id: 502, orderId: 12, tenantId: a.id })
-    await store.recordRefill({ id: 503, orderId: 13, tenantId: b.id })
-    const mine = await store.getRefills(a.id, [501, 502, 503, 504])
-    t.same([...mine.keys()].sort(), [501, 502])
-    t.match(mine.get(502), { id: 502, orderId: 12, tenantId: a.id, createdAt: Date })
-    t.same([...(await store.getRefills(b.id, [501, 502, 503])).keys()], [503])
+    const [o1, o2, o3] = [await place(store, a.id), await place(store, a.id), await place(store, b.id)]
+    const r1 = await store.recordRefill({ tenantId: a.id, orderLocalId: o1.localId, panel: PANEL, panelRefillId: 501 })
+    const r2 = await store.recordRefill({ tenantId: a.id, orderLocalId: o2.localId, panel: PANEL, panelRefillId: 502 })
+    const r3 = await store.recordRefill({ tenantId: b.id, orderLocalId: o3.localId, panel: PANEL, panelRefillId: 503 })
+    t.match(r2, { panel: PANEL, panelRefillId: 502, orderId: o2.id, orderLocalId: o2.localId, tenantId: a.id, createdAt: Date })
+    t.ok(r2.id >= 1 && r2.id < GATEWAY_ID_BOUND, 'a gateway refill id below 2^48')
+    const mine = await store.getRefills(a.id, [r1.id, r2.id, r3.id, 504])
+    t.same([...mine.keys()].sort(), [r1.id, r2.id].sort())
+    t.match(mine.get(r2.id), { id: r2.id, panelRefillId: 502, orderId: o2.id, tenantId: a.id, createdAt: Date })
+    t.same(mine.get(r2.id), r2, 'read back as recorded')
+    t.same([...(await store.getRefills(a.id, [501, 502])).keys()], [], 'panel refill ids are not ids of ours')
+    t.same([...(await store.getRefills(b.id, [r1.id, r2.id, r3.id])).keys()], [r3.id])
     t.same(await store.getRefills(a.id, []), new Map())
   })
 
-  t.test('recordRefill keeps every record: a refill id that repeats belongs to each tenant that got it, the newest first', async (t) => {
+  t.test('recordRefill keeps every record: a refill id that repeats is recorded again, under a gateway id of its own', async (t) => {
     const a = await newTenant(store)
     const b = await newTenant(store)
-    await store.recordRefill({ id: 601, orderId: 21, tenantId: a.id })
-    await store.recordRefill({ id: 601, orderId: 99, tenantId: b.id })
-    t.match((await store.getRefills(b.id, [601])).get(601), { orderId: 99, tenantId: b.id }, 'the panel gave the id again: recorded for the new owner')
-    t.match((await store.getRefills(a.id, [601])).get(601), { orderId: 21, tenantId: a.id }, 'the first owner keeps its record')
-    await store.recordRefill({ id: 601, orderId: 22, tenantId: a.id })
-    t.match((await store.getRefills(a.id, [601, 601])).get(601), { orderId: 22 }, 'the newest record of the tenant wins')
+    const [oa, ob, oa2] = [await place(store, a.id), await place(store, b.id), await place(store, a.id)]
+    const first = await store.recordRefill({ tenantId: a.id, orderLocalId: oa.localId, panel: PANEL, panelRefillId: 601 })
+    const again = await store.recordRefill({ tenantId: b.id, orderLocalId: ob.localId, panel: PANEL, panelRefillId: 601 })
+    t.not(again.id, first.id)
+    t.match((await store.getRefills(b.id, [again.id])).get(again.id), { panelRefillId: 601, orderId: ob.id, tenantId: b.id }, 'the panel gave the id again: recorded for the new owner')
+    t.match((await store.getRefills(a.id, [first.id])).get(first.id), { panelRefillId: 601, orderId: oa.id, tenantId: a.id }, 'the first owner keeps its record')
+    const third = await store.recordRefill({ tenantId: a.id, orderLocalId: oa2.localId, panel: PANEL, panelRefillId: 601 })
+    const hers = await store.getRefills(a.id, [first.id, third.id, third.id])
+    t.match(hers.get(third.id), { orderId: oa2.id }, 'the tenant\'s newer record is its own')
+    t.match(hers.get(first.id), { orderId: oa.id }, 'and the older one is kept')
   })
 
   t.test('getRefills handles more ids than one query takes', async (t) => {
     const a = await newTenant(store)
-    const ids = Array.from({ length: 1200 }, (_, i) => 10_000 + i)
-    for (const id of ids.filter((id) => id % 100 === 0)) await store.recordRefill({ id, orderId: 1, tenantId: a.id })
-    t.same([...(await store.getRefills(a.id, ids)).keys()].sort(), ids.filter((id) => id % 100 === 0))
+    const order = await place(store, a.id)
+    const recorded: number[] = []
+    for (let i = 0; i < 12; i++) recorded.push((await store.recordRefill({ tenantId: a.id, orderLocalId: order.localId, panel: PANEL, panelRefillId: 10_000 + i * 100 })).id)
+    const ids = [...Array.from({ length: 1200 }, (_, i) => 10_000 + i), ...recorded]
+    t.same([...(await store.getRefills(a.id, ids)).keys()].sort(), [...recorded].sort())
   })
 
   t.test('refill ids beyond 2^31 survive', async (t) => {
     const a = await newTenant(store)
-    const id = 2 ** 40 + 7
-    await store.recordRefill({ id, orderId: 2 ** 35, tenantId: a.id })
-    t.match((await store.getRefills(a.id, [id])).get(id), { id, orderId: 2 ** 35 })
+    const order = await place(store, a.id, { panelOrderId: 2 ** 35 })
+    const panelRefillId = 2 ** 40 + 7
+    const refill = await store.recordRefill({ tenantId: a.id, orderLocalId: order.localId, panel: PANEL, panelRefillId })
+    t.match((await store.getRefills(a.id, [refill.id])).get(refill.id), { id: refill.id, panelRefillId, orderId: order.id })
+    t.match(await store.getOrder(a.id, order.id), { panelOrderId: 2 ** 35 })
   })
 })

@@ -529,6 +529,7 @@ const SIM_FAULTS: Record<Fault, [string, number, number, boolean]> = {
   'server-error': ['upstream_server_error', 502, 3, true],
   'bad-gateway': ['upstream_server_error', 502, 3, true],
   reset: ['upstream_unavailable', 503, 3, true],
+  'reset-after': ['upstream_unavailable', 503, 3, true],
   hang: ['upstream_timeout', 504, 1, true],
   'wrong-key': ['upstream_auth_failed', 502, 1, false],
   redirect: ['upstream_invalid_response', 502, 1, false]

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto'
+import fp from 'fastify-plugin'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ledger: Ledger
+  }
+}
+
+export interface Ledger {
+  /** Which panel orders are placed on: panel ids are unique per panel, not across panels. */
+  panel: string
+  /** A claim or order untouched this long belongs to a process that died mid-call. */
+  staleAfterMs: number
+  /** One sweep: stale sending orders become unknown, stale reservations are released, expired idempotency records purged. */
+  sweep: (now?: Date) => Promise<void>
+}
+
+export interface LedgerOptions {
+  panelUrl: string
+  panelTimeoutMs: number
+  /** 0: no periodic sweep (claims still resolve stale orders they meet). */
+  sweepIntervalMs: number
+  /** Past the panel timeout: the writes around the call and clock skew between instances. */
+  staleMarginMs: number
+}
+
+/** A short stable name for a panel endpoint; never the URL itself, which may carry a secret path. */
+export function panelIdentity (url: string): string {
+  return createHash('sha256').update(url).digest('hex').slice(0, 16)
+}
+
+export default fp<LedgerOptions>(async (app, options) => {
+  const panel = panelIdentity(options.panelUrl)
+  const staleAfterMs = options.panelTimeoutMs + options.staleMarginMs
+  // Rows from before gateway ids belong to the panel configured now.
+  await app.store.adoptPanel(panel)
+
+  async function sweep (now = new Date()): Promise<void> {
+    const reaped = await app.store.reapStaleOrders(new Date(now.getTime() - staleAfterMs))
+    for (const order of reaped.unknown) {
+      app.metrics.ordersUnknown.inc({ reason: 'abandoned' })
+      app.log.warn({ order: order.id, tenant: order.tenantId }, 'order left sending by a process that died: outcome unknown, an operator must resolve it')
+    }
+    if (reaped.released > 0) {
+      app.metrics.ordersReleased.inc(reaped.released)
+      app.log.info({ released: reaped.released }, 'reservations left by a process that died released')
+    }
+    await app.store.purgeIdempotency(now)
+  }
+  app.decorate('ledger', { panel, staleAfterMs, sweep })
+
+  if (options.sweepIntervalMs > 0) {
+    let running: Promise<void> | undefined
+    const timer = setInterval(() => {
+      running ??= sweep().catch((err: unknown) => { app.log.warn({ err }, 'ledger sweep failed') }).finally(() => { running = undefined })
+    }, options.sweepIntervalMs)
+    timer.unref()
+    app.addHook('onClose', async () => {
+      clearInterval(timer)
+      await running
+    })
+  }
+}, { name: 'ledger', dependencies: ['store', 'metrics'] })

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { startSimulator } from '../src/simulator/index.js'
+import { crashRun } from './fixtures/crash-run.js'
+import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
+
+const PANEL_TIMEOUT_MS = 2000
+
+async function check (t: Test, env: Record<string, string>): Promise<void> {
+  const sim = await startSimulator({ progressMs: 60_000 })
+  t.teardown(async () => { await sim.close() })
+  const f = await crashRun(sim, env, { panelTimeoutMs: PANEL_TIMEOUT_MS })
+  t.comment(JSON.stringify(f))
+  t.equal(f.duplicates, 0, 'no key placed two orders on the panel')
+  t.ok(f.addCalls <= f.keys, `add calls (${f.addCalls}) ≤ distinct keys (${f.keys})`)
+  t.equal(f.lost201, 0, 'every 201 answered before the kill is replayed and listed')
+  t.equal(f.neverFinal, 0, 'every key reached a final answer')
+  t.equal(f.unlistedUnknown, 0, 'every unknown outcome is listed by GET /orders')
+  t.equal(f.refusedButPlaced, 0, 'no key on the panel was answered as refused')
+  t.same(f.unexpected, [])
+  t.ok(f.longestStuckMs <= PANEL_TIMEOUT_MS + 30_000, 'no key answered 409 past PANEL_TIMEOUT_MS + 30 s after the crash')
+  t.equal(f.placed + f.unknown, f.keys)
+}
+
+t.test('SIGKILL mid-burst on SQLite: no second add, no 201 lost, unknown outcomes listed', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-crash-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  await check(t, { DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}` })
+})
+
+const unreachable = await postgresUnreachable()
+const REQUIRED = process.env.REQUIRE_SERVICES === '1'
+
+t.test('SIGKILL mid-burst on PostgreSQL: no second add, no 201 lost, unknown outcomes listed', { skip: unreachable !== undefined && !REQUIRED ? `skipped: ${unreachable ?? ''}` : false }, async (t) => {
+  if (unreachable !== undefined) {
+    t.fail(`${unreachable}; REQUIRE_SERVICES=1 needs it`)
+    return
+  }
+  const schema = `test_crash_${process.pid}_${randomBytes(4).toString('hex')}`
+  t.teardown(async () => { await dropSchemas(schema) })
+  await check(t, { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema })
+})
