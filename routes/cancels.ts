@@ -2,19 +2,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
 import { idempotent } from '../src/idempotency.js'
-import { chunked, itemError, throwIfPanelFailed } from '../src/orders/chunked.js'
-import { actionable, byGatewayId } from '../src/orders/ownership.js'
+import { itemError, throwIfPanelFailed } from '../src/orders/chunked.js'
+import { actionable, onPanel } from '../src/orders/ownership.js'
 import { cancelOrderSchema, cancelOrdersSchema } from '../schemas/orders.js'
 
 const cancels: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/:id/cancel', { schema: cancelOrderSchema, config: { scope: 'cancels:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const id = request.params.id
-    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
+    return await idempotent(tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, [id], 'cancel')
       const refusal = refused.get(id)
       if (refusal !== undefined && !refusal.ok) throw refusal.error
-      const result = byGatewayId(allowed, await app.panel.cancel([...allowed.values()].map((order) => order.panelOrderId))).get(id)
+      const result = (await onPanel(allowed, async (panelIds) => await app.panel.cancel(panelIds))).get(id)
       if (result === undefined) throw new GatewayError('upstream_invalid_response', 'The panel did not answer for this order')
       if (!result.ok) throw result.error
       return { status: 202, body: { id, cancelRequested: true as const } }
@@ -24,10 +24,9 @@ const cancels: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/cancel', { schema: cancelOrdersSchema, config: { scope: 'cancels:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const ids = request.body.orders
-    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
+    return await idempotent(tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, ids, 'cancel')
-      const panelIds = [...allowed.values()].map((order) => order.panelOrderId)
-      const results = byGatewayId(allowed, await chunked(panelIds, async (chunk) => await app.panel.cancel(chunk)))
+      const results = await onPanel(allowed, async (panelIds) => await app.panel.cancel(panelIds))
       throwIfPanelFailed(results)
       return {
         status: 200,

@@ -13,9 +13,8 @@ function placedOutcome (placed: PlacedOrder): { status: number, body: PlacedOrde
 const orders: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders', { schema: placeOrderSchema, config: { scope: 'orders:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
-    const deps = { store: app.store, ledger: app.ledger, log: request.log, catalog: app.catalog, panel: app.panel, metrics: app.metrics }
-    return await idempotent(deps, tenant.id, request, reply, async (key) => {
-      const placed = await placeOrder(deps, tenant, request.body, key)
+    return await idempotent(tenant.id, request, reply, async (key) => {
+      const placed = await placeOrder(app, request.log, tenant, request.body, key)
       request.log.info({ order: placed.id, panelOrderId: placed.panelOrderId, service: placed.service, tenant: tenant.id }, 'order placed')
       return placedOutcome(placed)
     }, { replayOrder: (order) => placedOutcome(placedBody(order)) })

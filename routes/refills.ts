@@ -3,7 +3,7 @@ import { principalOf } from '../src/auth.js'
 import { GatewayError } from '../src/errors.js'
 import { idempotent } from '../src/idempotency.js'
 import { chunked, itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
-import { actionable, byGatewayId } from '../src/orders/ownership.js'
+import { actionable, onPanel } from '../src/orders/ownership.js'
 import { normaliseRefillStatus } from '../src/orders/status.js'
 import type { StoredRefill } from '../src/store/types.js'
 import { getRefillSchema, listRefillsSchema, refillOrderSchema, refillOrdersSchema } from '../schemas/refills.js'
@@ -18,7 +18,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/:id/refill', { schema: refillOrderSchema, config: { scope: 'refills:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const id = request.params.id
-    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
+    return await idempotent(tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, [id], 'refill')
       const refusal = refused.get(id)
       if (refusal !== undefined && !refusal.ok) throw refusal.error
@@ -33,10 +33,9 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/orders/refill', { schema: refillOrdersSchema, config: { scope: 'refills:write' } }, async (request, reply) => {
     const { tenant } = principalOf(request)
     const ids = request.body.orders
-    return await idempotent({ store: app.store, ledger: app.ledger, log: request.log }, tenant.id, request, reply, async () => {
+    return await idempotent(tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, ids, 'refill')
-      const panelIds = [...allowed.values()].map((order) => order.panelOrderId)
-      const results = byGatewayId(allowed, await chunked(panelIds, async (chunk) => await app.panel.refillMany(chunk)))
+      const results = await onPanel(allowed, async (panelIds) => await app.panel.refillMany(panelIds))
       throwIfPanelFailed(results)
       const recorded = new Map<number, StoredRefill>()
       await Promise.all([...results].map(async ([id, r]) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from './errors.js'
-import type { Store, StoredOrder } from './store/types.js'
+import type { StoredOrder } from './store/types.js'
 
 // Idempotency-Key for unsafe routes, after the IETF httpapi idempotency-key
 // draft: same key + same request → the stored answer; same key + another
@@ -14,12 +14,6 @@ export interface Outcome {
   status: number
   body: unknown
   headers?: Record<string, string>
-}
-
-export interface IdempotencyDeps {
-  store: Store
-  ledger: { staleAfterMs: number }
-  log: FastifyBaseLogger
 }
 
 export interface IdempotencyOptions {
@@ -64,7 +58,6 @@ const UNKNOWN_DETAIL = 'An earlier request with this Idempotency-Key may have re
  * refuses to release a claim whose order was sent, whatever fails here.
  */
 export async function idempotent (
-  deps: IdempotencyDeps,
   tenantId: number,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -73,7 +66,7 @@ export async function idempotent (
 ): Promise<FastifyReply> {
   const key = idempotencyKey(request)
   if (key === undefined) return await send(reply, await work(undefined))
-  const { store } = deps
+  const { store, ledger } = request.server
   const route = `${request.method} ${request.url.split('?')[0] ?? ''}`
   const claim = await store.claimIdempotency({
     tenantId,
@@ -81,7 +74,7 @@ export async function idempotent (
     fingerprint: fingerprint(route, request.body ?? null),
     route,
     ttlSeconds: TTL_SECONDS,
-    staleBefore: new Date(Date.now() - deps.ledger.staleAfterMs),
+    staleBefore: new Date(Date.now() - ledger.staleAfterMs),
     ledger: options.replayOrder !== undefined
   })
   switch (claim.state) {
@@ -108,14 +101,14 @@ export async function idempotent (
     // A retry took this claim over (this process stalled past the stale window): the record is the retry's now.
     if (err instanceof GatewayError && err.code === 'idempotency_in_flight') throw err
     await (err instanceof GatewayError && err.outcomeUnknown ? store.markIdempotencyUnknown(tenantId, key) : store.releaseIdempotency(tenantId, key))
-      .catch((storeErr: unknown) => { deps.log.warn({ err: storeErr }, 'idempotency record not updated; a retry resolves it from its order') })
+      .catch((storeErr: unknown) => { request.log.warn({ err: storeErr }, 'idempotency record not updated; a retry resolves it from its order') })
     throw err
   }
   try {
     await store.completeIdempotency({ tenantId, key, status: outcome.status, body: outcome.body, headers: outcome.headers ?? {} })
   } catch (err) {
     // The work is done and recorded in its own rows; a retry replays from them or reports unknown, never repeats.
-    deps.log.warn({ err }, 'idempotency answer not stored')
+    request.log.warn({ err }, 'idempotency answer not stored')
   }
   return await send(reply, outcome)
 }

@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js'
 import type { Catalog } from '../catalog/catalog.js'
 import type { Store, StoredOrder } from '../store/types.js'
 import type { ItemResult } from '../upstream/types.js'
+import { chunked } from './chunked.js'
 
 export type Action = 'refill' | 'cancel'
 
@@ -52,8 +53,12 @@ export async function actionable (deps: { store: Store, catalog: Catalog, ledger
   return { allowed, refused }
 }
 
-/** A panel answer keyed by panel ids, re-keyed by the gateway's ids of `orders`. */
-export function byGatewayId<T> (orders: Map<number, PanelOrder>, answers: Map<number, ItemResult<T>>): Map<number, ItemResult<T>> {
+/**
+ * One panel multi call over `orders` by their panel ids (100 at a time, see
+ * `chunked`), its answers keyed by the gateway's ids again.
+ */
+export async function onPanel<T> (orders: Map<number, PanelOrder>, call: (panelIds: number[]) => Promise<Map<number, ItemResult<T>>>): Promise<Map<number, ItemResult<T>>> {
+  const answers = await chunked([...orders.values()].map((order) => order.panelOrderId), call)
   const mapped = new Map<number, ItemResult<T>>()
   for (const [id, order] of orders) {
     const answer = answers.get(order.panelOrderId)

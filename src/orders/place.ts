@@ -26,7 +26,6 @@ export interface PlaceDeps {
   panel: PanelClient
   ledger: Ledger
   metrics: Metrics
-  log: FastifyBaseLogger
 }
 
 // Codes for calls that never left the gateway (or the panel answered "not now"): nothing was placed.
@@ -58,7 +57,7 @@ export function outcomeUnknown (orderId: number, cause?: unknown): GatewayError 
  * here leads to a second `add`: what cannot be recorded is answered as
  * `upstream_outcome_unknown` and left for the sweep and an operator.
  */
-export async function placeOrder (deps: PlaceDeps, tenant: Tenant, body: NewOrderT, idempotencyKey?: string): Promise<PlacedOrder> {
+export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger, tenant: Tenant, body: NewOrderT, idempotencyKey?: string): Promise<PlacedOrder> {
   const service = await deps.catalog.service(body.service)
   if (service === undefined || !serviceAllowed(tenant, service)) {
     throw new GatewayError('unknown_service', `Service ${body.service} is not in your catalog`)
@@ -85,7 +84,7 @@ export async function placeOrder (deps: PlaceDeps, tenant: Tenant, body: NewOrde
       { extra: { limit: reservation.limit, budget: reservation.budget, spent: reservation.spent, estimatedCharge: prepared.estimatedCharge } })
   }
   const { localId, id } = reservation
-  const log = deps.log.child({ order: id, tenant: tenant.id })
+  const log = requestLog.child({ order: id, tenant: tenant.id })
 
   let sending: boolean
   try {

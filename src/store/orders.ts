@@ -1,7 +1,7 @@
-import { randomInt } from 'node:crypto'
 import type { Selectable } from 'kysely'
 import { iso, toBool, toDate, toNumber, toNumberOrNull, type OrdersTable, type StoreContext } from './db.js'
 import { fromUnits, fromUnitsOrNull, toUnits, toUnitsOrNull } from './money.js'
+import { isUniqueViolation, withFreshId } from './ids.js'
 import { spentIn } from './spend.js'
 import { utcDay, utcMonth } from './time.js'
 import type { ListOrdersQuery, OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, StoredOrder } from './types.js'
@@ -41,7 +41,7 @@ export async function reserveOrder (ctx: StoreContext, o: ReserveOrder): Promise
     { limit: 'daily' as const, budget: toUnitsOrNull(o.dailyBudget), window: utcDay(now) },
     { limit: 'monthly' as const, budget: toUnitsOrNull(o.monthlyBudget), window: utcMonth(now) }
   ]
-  return await withFreshId(async () => await ctx.writeTransaction(async (trx) => {
+  return await withFreshId(async (id) => await ctx.writeTransaction(async (trx) => {
     if (ctx.dialect === 'postgres') {
       // Serialises reservations per tenant: each one sums what the previous
       // committed. NO KEY UPDATE conflicts with itself like FOR UPDATE does but
@@ -55,7 +55,6 @@ export async function reserveOrder (ctx: StoreContext, o: ReserveOrder): Promise
         return { ok: false, limit, spent: fromUnits(spent), budget: fromUnits(budget) }
       }
     }
-    const id = newId()
     const row = await trx.insertInto('orders')
       .values({
         id,
@@ -80,27 +79,6 @@ export async function reserveOrder (ctx: StoreContext, o: ReserveOrder): Promise
     }
     return { ok: true, localId, id }
   }))
-}
-
-/** The gateway's ids: random below 2^48, so they say nothing about other tenants' volume. */
-function newId (): number {
-  return randomInt(1, 2 ** 48)
-}
-
-// A drawn id that is taken (about one in 2^48 / orders) is drawn again.
-async function withFreshId<T> (insert: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await insert()
-    } catch (error) {
-      if (attempt >= 3 || !isUniqueViolation(error)) throw error
-    }
-  }
-}
-
-export function isUniqueViolation (error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }
 
 /** Compare-and-set: the row moves only from one of `from`, so two writers can never both win. */
@@ -131,6 +109,10 @@ export async function markUnknown (ctx: StoreContext, localId: number): Promise<
 
 export async function markPlaced (ctx: StoreContext, localId: number, panel: string, panelOrderId: number, from: OrderState[] = ['sending', 'unknown']): Promise<{ placed: boolean, superseded: number }> {
   return await ctx.writeTransaction(async (trx) => {
+    let current = trx.selectFrom('orders').select('state').where('local_id', '=', localId)
+    if (ctx.dialect === 'postgres') current = current.forUpdate()
+    const row = await current.executeTakeFirst()
+    if (row === undefined || !from.includes(row.state as OrderState)) return { placed: false, superseded: 0 }
     // The panel handed this id out before (it was reset or replaced): the
     // older order keeps what it knew but is no longer asked about.
     const superseded = await trx.updateTable('orders')
@@ -140,22 +122,13 @@ export async function markPlaced (ctx: StoreContext, localId: number, panel: str
       .where('panel_superseded', '=', ctx.bool(false))
       .where('local_id', '!=', localId)
       .executeTakeFirst()
-    const placed = await trx.updateTable('orders')
+    await trx.updateTable('orders')
       .set({ state: 'placed', panel, panel_order_id: panelOrderId, status: 'pending', updated_at: iso(new Date()) })
       .where('local_id', '=', localId)
-      .where('state', 'in', from)
-      .executeTakeFirst()
-    const ok = Number(placed.numUpdatedRows) === 1
-    // Nothing is superseded for an order that could not be placed.
-    if (!ok) throw new NotPlaced()
-    return { placed: ok, superseded: Number(superseded.numUpdatedRows) }
-  }).catch((error: unknown) => {
-    if (error instanceof NotPlaced) return { placed: false, superseded: 0 }
-    throw error
+      .execute()
+    return { placed: true, superseded: Number(superseded.numUpdatedRows) }
   })
 }
-
-class NotPlaced extends Error {}
 
 export async function resolveOrder (ctx: StoreContext, id: number, resolution: Resolution): Promise<ResolveResult> {
   const found = await getOrderById(ctx, id)

@@ -1,6 +1,5 @@
-import { randomInt } from 'node:crypto'
 import { iso, toDate, toNumber, type StoreContext } from './db.js'
-import { isUniqueViolation } from './orders.js'
+import { withFreshId } from './ids.js'
 import type { NewRefill, StoredRefill } from './types.js'
 
 const ID_CHUNK = 500
@@ -26,19 +25,15 @@ function toRefill (row: Row): StoredRefill {
 }
 
 // Every record is kept, under an id of the gateway's own: a replaced panel hands refill ids out again.
+// Every record is kept, under an id of the gateway's own: a replaced panel hands refill ids out again.
 export async function recordRefill (ctx: StoreContext, r: NewRefill, now = new Date()): Promise<StoredRefill> {
-  for (let attempt = 1; ; attempt++) {
-    const id = randomInt(1, 2 ** 48)
-    try {
-      await ctx.db.insertInto('refills')
-        .values({ id, panel: r.panel, panel_refill_id: r.panelRefillId, order_local_id: r.orderLocalId, tenant_id: r.tenantId, created_at: iso(now) })
-        .execute()
-      const row = await selectRefills(ctx).where('refills.id', '=', id).executeTakeFirstOrThrow()
-      return toRefill(row)
-    } catch (error) {
-      if (attempt >= 3 || !isUniqueViolation(error)) throw error
-    }
-  }
+  const id = await withFreshId(async (id) => {
+    await ctx.db.insertInto('refills')
+      .values({ id, panel: r.panel, panel_refill_id: r.panelRefillId, order_local_id: r.orderLocalId, tenant_id: r.tenantId, created_at: iso(now) })
+      .execute()
+    return id
+  })
+  return toRefill(await selectRefills(ctx).where('refills.id', '=', id).executeTakeFirstOrThrow())
 }
 
 export async function getRefills (ctx: StoreContext, tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>> {
