@@ -4,15 +4,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { startSimulator } from '../src/simulator/index.js'
-import { crashRun } from './fixtures/crash-run.js'
+import { crashRun, type CrashOptions } from './fixtures/crash-run.js'
+import { startTcpProxy } from './fixtures/tcp-proxy.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
 
 const PANEL_TIMEOUT_MS = 2000
 
-async function check (t: Test, env: Record<string, string>): Promise<void> {
+async function check (t: Test, env: Record<string, string>, options: CrashOptions = {}): Promise<void> {
   const sim = await startSimulator({ progressMs: 60_000 })
   t.teardown(async () => { await sim.close() })
-  const f = await crashRun(sim, env, { panelTimeoutMs: PANEL_TIMEOUT_MS })
+  const f = await crashRun(sim, env, { panelTimeoutMs: PANEL_TIMEOUT_MS, ...options })
   t.comment(JSON.stringify(f))
   t.equal(f.duplicates, 0, 'no key placed two orders on the panel')
   t.ok(f.addCalls <= f.keys, `add calls (${f.addCalls}) ≤ distinct keys (${f.keys})`)
@@ -42,4 +43,19 @@ t.test('SIGKILL mid-burst on PostgreSQL: no second add, no 201 lost, unknown out
   const schema = `test_crash_${process.pid}_${randomBytes(4).toString('hex')}`
   t.teardown(async () => { await dropSchemas(schema) })
   await check(t, { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema })
+})
+
+t.test('PostgreSQL connections reset every 50 ms through a burst: no second add, no 201 lost, unknown outcomes listed', { skip: unreachable !== undefined && !REQUIRED ? `skipped: ${unreachable ?? ''}` : false }, async (t) => {
+  if (unreachable !== undefined) {
+    t.fail(`${unreachable}; REQUIRE_SERVICES=1 needs it`)
+    return
+  }
+  const target = new URL(PG_URL)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port === '' ? 5432 : target.port) })
+  t.teardown(async () => { await proxy.close() })
+  const url = new URL(PG_URL)
+  url.host = `127.0.0.1:${proxy.port}`
+  const schema = `test_resets_${process.pid}_${randomBytes(4).toString('hex')}`
+  t.teardown(async () => { await dropSchemas(schema) })
+  await check(t, { DATABASE_URL: url.toString(), DATABASE_SCHEMA: schema, DATABASE_STATEMENT_TIMEOUT_MS: '1000', DATABASE_CONNECT_TIMEOUT_MS: '1000' }, { resets: proxy })
 })

@@ -31,7 +31,7 @@ export interface PlaceDeps {
 // Codes for calls that never left the gateway (or the panel answered "not now"): nothing was placed.
 const NOT_SENT = new Set(['upstream_unavailable', 'upstream_overloaded', 'upstream_timeout', 'upstream_rate_limited'])
 // After the panel answered, the write that records it is tried this often before the answer is given up as unknown.
-const RECORD_DELAYS_MS = [0, 100, 400]
+const RECORD_DELAYS_MS = [0, 100, 400, 1500]
 
 export function placedBody (order: StoredOrder): PlacedOrder {
   return {

@@ -89,6 +89,8 @@ export interface IdempotencyTable {
   headers: JsonNull
   /** the order this request placed (POST /orders), once reserved */
   order_local_id: IntNull
+  /** a large answer's JSON, gzip-compressed (then `body` is null) */
+  body_gzip: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>
   created_at: Timestamp
   expires_at: Timestamp
 }

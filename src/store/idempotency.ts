@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { iso, toDate, toNumber, toNumberOrNull, type StoreContext } from './db.js'
 import { markFailed, markUnknown, toOrder } from './orders.js'
 import type { ClaimIdempotency, ClaimResult, CompleteIdempotency } from './types.js'
@@ -19,6 +20,7 @@ export async function claimIdempotency (ctx: StoreContext, r: ClaimIdempotency):
     state: 'in_flight',
     status: null,
     body: null,
+    body_gzip: null,
     headers: null,
     order_local_id: null,
     created_at: iso(now),
@@ -49,7 +51,7 @@ export async function claimIdempotency (ctx: StoreContext, r: ClaimIdempotency):
       return {
         state: 'done',
         status: toNumber(row.status ?? 0),
-        body: ctx.json(row.body),
+        body: row.body_gzip === null ? ctx.json(row.body) : JSON.parse(gunzipSync(row.body_gzip).toString('utf8')),
         headers: (ctx.json(row.headers) ?? {}) as Record<string, string>
       }
     }
@@ -94,13 +96,22 @@ async function orderByRow (ctx: StoreContext, localId: number) {
   return row === undefined ? undefined : toOrder(ctx, row)
 }
 
+// A batch answer of 1000 items is ~100 KB of JSON and compresses about tenfold;
+// small answers stay readable in the table.
+const COMPRESS_ABOVE_BYTES = 4096
+
+function packBody (body: unknown): { body: string | null, body_gzip: Buffer | null } {
+  // undefined is not JSON; a body-less answer is stored as null.
+  const json = JSON.stringify(body ?? null)
+  return Buffer.byteLength(json) <= COMPRESS_ABOVE_BYTES ? { body: json, body_gzip: null } : { body: null, body_gzip: gzipSync(json) }
+}
+
 export async function completeIdempotency (ctx: StoreContext, r: CompleteIdempotency): Promise<void> {
   await ctx.db.updateTable('idempotency_keys')
     .set({
       state: 'done',
       status: r.status,
-      // undefined is not JSON; a body-less answer is stored as null.
-      body: JSON.stringify(r.body ?? null),
+      ...packBody(r.body),
       headers: JSON.stringify(r.headers)
     })
     .where('tenant_id', '=', r.tenantId)

@@ -122,6 +122,8 @@ export function migrations (dialect: Dialect): Record<string, Migration> {
         if (pg) await ledgerPg(db)
         else await ledgerSqlite(db)
         await db.schema.alterTable('idempotency_keys').addColumn('order_local_id', 'bigint').execute()
+        // Large answers (batches of up to 1000 items) are kept gzip-compressed here instead of in `body`.
+        await db.schema.alterTable('idempotency_keys').addColumn('body_gzip', pg ? 'bytea' : 'blob').execute()
         await db.schema.createIndex('orders_id_key').unique().on('orders').column('id').execute()
         await db.schema.createIndex('orders_panel_order_key').unique().on('orders').columns(['panel', 'panel_order_id'])
           .where(sql.ref('panel_superseded'), '=', no).execute()

@@ -13,7 +13,7 @@ const REQUIRE_SERVICES = process.env.REQUIRE_SERVICES === '1'
 const PASSWORD = 'not-logged-' + randomBytes(4).toString('hex')
 const STATEMENT_TIMEOUT_MS = 500
 
-async function throughProxy (t: TestContext): Promise<{ gw: Gateway, proxy: TcpProxy }> {
+async function throughProxy (t: TestContext, env: Record<string, string> = {}): Promise<{ gw: Gateway, proxy: TcpProxy }> {
   const target = new URL(PG_URL)
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port === '' ? 5432 : target.port) })
   const schema = `test_outage_${process.pid}_${randomBytes(4).toString('hex')}`
@@ -30,7 +30,8 @@ async function throughProxy (t: TestContext): Promise<{ gw: Gateway, proxy: TcpP
       DATABASE_CONNECT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
       // Every request looks its key up in the store, so every request meets the fault.
       AUTH_CACHE_SECONDS: '0',
-      RATE_LIMIT_PER_MINUTE: '1000000'
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      ...env
     }
   })
   return { gw, proxy }
@@ -118,5 +119,50 @@ t.test('PostgreSQL faults', { skip: unreachable !== undefined && !REQUIRE_SERVIC
     }
     t.equal(again?.statusCode, 200, 'after the stall requests succeed again')
     t.match((await gw.app.inject({ url: '/ready' })).json(), { status: 'ready', checks: { store: { ok: true } } }, 'and /ready says ready')
+  })
+
+  // The money path's worst moment: the panel has placed the order and the
+  // database goes away before the gateway has written that down.
+  const placeWhile = async (gw: Gateway, proxy: TcpProxy, fault: () => void, key: string): Promise<{ first: LightMyRequestResponse, body: object }> => {
+    const service = (await gw.request({ url: '/services?type=Default' })).json().items[0]
+    const body = { service: service.id, link: `https://a.b/${key}`, quantity: service.min }
+    gw.sim.resetCalls()
+    gw.sim.setLatency(300)
+    const answer = gw.request({ method: 'POST', url: '/orders', payload: body, headers: { 'idempotency-key': key } })
+    while (gw.sim.calls('add') === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    fault()
+    const first = await answer
+    gw.sim.setLatency(0)
+    return { first, body }
+  }
+  const retryUntilFinal = async (gw: Gateway, body: object, key: string): Promise<LightMyRequestResponse> => {
+    for (let i = 0; ; i++) {
+      const res = await gw.request({ method: 'POST', url: '/orders', payload: body, headers: { 'idempotency-key': key } })
+      if ((res.statusCode !== 409 && res.statusCode !== 503) || i >= 200) return res
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+
+  t.test('the database stalls after the panel placed an order: upstream_outcome_unknown, never a second add, listed, logged with the panel id', async (t) => {
+    const { gw, proxy } = await throughProxy(t, { LEDGER_STALE_MARGIN_MS: '200' })
+    const { first, body } = await placeWhile(gw, proxy, () => { proxy.stall() }, 'stall-after-add')
+    t.equal(first.statusCode, 502)
+    t.match(first.json(), { code: 'upstream_outcome_unknown', orderId: Number })
+    proxy.resume()
+    const final = await retryUntilFinal(gw, body, 'stall-after-add')
+    t.match(final.json(), { code: 'upstream_outcome_unknown', orderId: first.json().orderId }, 'retries with the key answer unknown, they never send it again')
+    t.equal(gw.sim.calls('add'), 1, 'one add')
+    t.match((await gw.request({ url: '/orders' })).json().items, [{ id: first.json().orderId, status: 'unknown' }])
+    t.ok(gw.logs.some((line) => line.includes('not recorded') && line.includes('"panelOrderId":23501')), 'the operator\'s log names the panel order to resolve it with')
+  })
+
+  t.test('connections reset after the panel placed an order: the write is retried on a new connection, 201, replayed once', async (t) => {
+    const { gw, proxy } = await throughProxy(t)
+    const { first, body } = await placeWhile(gw, proxy, () => { proxy.reset() }, 'reset-after-add')
+    t.equal(first.statusCode, 201, first.body)
+    const replay = await retryUntilFinal(gw, body, 'reset-after-add')
+    t.equal(replay.statusCode, 201)
+    t.equal(replay.json().id, first.json().id)
+    t.equal(gw.sim.calls('add'), 1, 'one add')
   })
 })

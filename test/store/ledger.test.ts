@@ -176,4 +176,17 @@ await eachEngine(t, async (t, { store }) => {
     t.same([...(await store.getRefills(tenantId, [one.id, two.id])).keys()].sort(), [one.id, two.id].sort())
     t.equal((await store.getRefills(tenantId + 1, [one.id])).size, 0)
   })
+
+  t.test('a large answer (a batch of 1000 items) is stored compressed and replayed whole', async (t) => {
+    const { id: tenantId } = await newTenant(store)
+    const key = newKey()
+    await claim({ tenantId, key, ledger: false, route: 'POST /orders/cancel' })
+    const body = { items: Array.from({ length: 1000 }, (_, i) => ({ id: 100_000_000_000 + i, error: { code: 'cancel_not_allowed', status: 422, detail: `The service of order ${100_000_000_000 + i} does not allow cancels` } })) }
+    await store.completeIdempotency({ tenantId, key, status: 200, body, headers: {} })
+    t.same(await claim({ tenantId, key, ledger: false, route: 'POST /orders/cancel' }), { state: 'done', status: 200, body, headers: {} })
+    const row = await store.db.selectFrom('idempotency_keys').select(['body', 'body_gzip']).where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirstOrThrow()
+    const raw = Buffer.byteLength(JSON.stringify(body))
+    t.equal(row.body, null)
+    t.ok(row.body_gzip !== null && row.body_gzip.length < raw * 0.15, `${row.body_gzip?.length ?? 0} bytes stored for ${raw}`)
+  })
 })
