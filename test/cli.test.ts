@@ -7,6 +7,7 @@ import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startSimulator } from '../src/simulator/index.js'
+import { openStore } from '../src/store/open.js'
 
 const exec = promisify(execFile)
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname
@@ -23,6 +24,7 @@ async function cli (databaseUrl: string, ...args: string[]): Promise<{ stdout: s
 
 // Every CLI run starts tsx afresh: seconds each on a busy 2-core machine.
 t.setTimeout(180_000)
+
 t.test('the CLI manages tenants and keys in the store a gateway uses', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -71,4 +73,34 @@ t.test('the CLI says what is wrong and exits non-zero', async (t) => {
   t.match(missing.stderr, /Key 999 does not exist/)
   t.match((await cli(db, 'nonsense')).stderr, /unknown command/)
   t.match((await cli(db)).stdout, /tenants create/, 'usage without arguments')
+})
+
+t.test('the CLI lists unknown orders and resolves them', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const db = `sqlite:${join(dir, 'gateway.db')}`
+  const store = await openStore(db)
+  const tenant = await store.createTenant({ name: 'ops', scopes: ['orders:read'] })
+  const lost = []
+  for (let i = 0; i < 2; i++) {
+    const r = await store.reserveOrder({ tenantId: tenant.id, panel: 'p', service: 1, request: { link: `https://a.b/${i}` }, quantity: 10, estimatedCharge: '1', dailyBudget: null, monthlyBudget: null })
+    if (!r.ok) throw new Error('not reserved')
+    await store.markSending(r.localId)
+    await store.markUnknown(r.localId)
+    lost.push(r.id)
+  }
+  await store.close()
+
+  const listed = JSON.parse((await cli(db, 'orders', 'unknown')).stdout)
+  t.same(listed.map((o: { id: number }) => o.id).sort(), [...lost].sort())
+  t.match(listed[0], { state: 'unknown', tenantId: tenant.id, request: { link: /^https:\/\/a\.b\// } })
+  t.match(JSON.parse((await cli(db, 'orders', 'resolve', String(lost[0]), '--panel-order', '23501')).stdout), { id: lost[0], state: 'placed', panelOrderId: 23501 })
+  t.match(JSON.parse((await cli(db, 'orders', 'resolve', String(lost[1]), '--not-placed')).stdout), { id: lost[1], state: 'failed' })
+  t.same(JSON.parse((await cli(db, 'orders', 'unknown')).stdout), [])
+  const neither = await cli(db, 'orders', 'resolve', String(lost[1]))
+  t.equal(neither.code, 1)
+  t.match(neither.stderr, /--panel-order PANEL_ORDER_ID or --not-placed/)
+  const again = await cli(db, 'orders', 'resolve', String(lost[1]), '--not-placed')
+  t.equal(again.code, 1)
+  t.match(again.stderr, /only unknown outcomes are resolved/)
 })
