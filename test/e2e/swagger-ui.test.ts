@@ -121,10 +121,10 @@ t.test('Swagger UI in Chromium: authorise with a tenant key, list services, plac
     await editor.fill(JSON.stringify({ service: service.id, link: 'https://instagram.com/example', quantity: service.min }, null, 2))
     const placed = await execute(page, post, '/orders')
     t.equal(placed.status, '201', 'POST /orders answers 201')
-    const order = JSON.parse(placed.body) as { id: number, service: number }
+    const order = JSON.parse(placed.body) as { id: number, panelOrderId: number, service: number }
     t.type(order.id, 'number', `an order id (${order.id})`)
     t.equal(order.service, service.id)
-    t.ok(gw.sim.order(order.id), 'the panel has the order')
+    t.ok(gw.sim.order(order.panelOrderId), 'the panel has the order, under its own id')
 
     t.same(problems, [], 'no CSP violations, console errors or page errors')
   } catch (error) {
