@@ -4,13 +4,15 @@ import { Id, errorResponses } from './common.js'
 export const Service = Type.Object({
   id: Id,
   name: Type.String({ examples: ['Instagram Followers [Refill 30D]'] }),
-  type: Type.String({ description: 'Order type; decides which order fields are needed', examples: ['Default'] }),
+  type: Type.String({ description: 'Order type in the gateway\'s vocabulary (`Default`, `Custom Comments`, …, whatever the panel writes); decides which order fields are needed. A type the gateway does not know keeps the panel\'s spelling', examples: ['Default'] }),
+  panelType: Type.String({ description: 'The type as the panel spells it', examples: ['default'] }),
   category: Type.String({ examples: ['Instagram Followers'] }),
   rate: Type.String({ description: 'Price per 1000 units (per package for package types), decimal string', examples: ['0.9'] }),
   min: Type.Integer({ examples: [50] }),
   max: Type.Integer({ examples: [10000] }),
-  refill: Type.Boolean({ description: 'Orders of this service can be refilled' }),
-  cancel: Type.Boolean({ description: 'Orders of this service can be canceled' }),
+  refill: Type.Union([Type.Boolean(), Type.Null()], { description: 'Orders of this service can be refilled; null when the panel does not say (the panel decides when asked)' }),
+  cancel: Type.Union([Type.Boolean(), Type.Null()], { description: 'Orders of this service can be canceled; null when the panel does not say' }),
+  dripfeed: Type.Union([Type.Boolean(), Type.Null()], { description: 'Orders of this service take drip-feed (`runs`, `interval`); null when the panel does not say' }),
   description: Type.Optional(Type.String())
 })
 export type ServiceT = Static<typeof Service>

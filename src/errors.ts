@@ -41,7 +41,9 @@ export const ERRORS = {
   // upstream (panel) failures
   upstream_insufficient_funds: { status: 402, title: 'The panel account has not enough funds' },
   upstream_auth_failed: { status: 502, title: 'The panel rejected the gateway credentials' },
-  upstream_bad_request: { status: 502, title: 'The panel rejected the request' },
+  upstream_bad_request: { status: 422, title: 'The panel did not understand the request' },
+  upstream_refused: { status: 422, title: 'The panel refused the request' },
+  upstream_action_unsupported: { status: 501, title: 'The panel does not offer this action' },
   upstream_error: { status: 502, title: 'The panel answered with an error' },
   upstream_server_error: { status: 502, title: 'The panel failed with a server error' },
   upstream_html_response: { status: 502, title: 'The panel answered with an HTML page' },

@@ -46,7 +46,7 @@ export async function actionable (deps: { store: Store, catalog: Catalog, ledger
       refuse(new GatewayError('order_not_on_panel', `The panel no longer knows order ${id} by its id (it was reset or replaced)`))
     } else {
       const service = catalog?.byId.get(order.service)
-      if (service !== undefined && !service[action]) refuse(NOT_ALLOWED[action](id))
+      if (service?.[action] === false) refuse(NOT_ALLOWED[action](id))
       else allowed.set(id, order as PanelOrder)
     }
   }

@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js'
 import { panelError } from './panel-errors.js'
-import { isRecord, own, toBoolean, toCurrency, toDecimalString, toId, toInteger, toText, type Json } from './scalars.js'
+import { isRecord, own, toBoolean, toCurrency, toDecimalString, toFlag, toId, toInteger, toText, type Json } from './scalars.js'
+import { canonicalType } from './service-types.js'
 import type { ItemResult, PanelBalance, PanelOrderStatus, PanelService } from './types.js'
 
 export { isRecord, toBoolean, toDecimalString, toId, toInteger } from './scalars.js'
@@ -88,16 +89,19 @@ function parseService (key: string | undefined, item: unknown): PanelService | u
   if (id === null || name === null || rate === null || rate.startsWith('-') || min === null || max === null || min < 0 || max < 0) {
     return undefined
   }
+  const panelType = toText(own(item, 'type'), 200) ?? 'Default'
   const service: PanelService = {
     id,
     name,
-    type: toText(own(item, 'type'), 200) ?? 'Default',
+    type: canonicalType(panelType) ?? panelType,
+    panelType,
     category: toText(own(item, 'category'), 500) ?? 'Uncategorised',
     rate,
     min,
     max,
-    refill: toBoolean(own(item, 'refill')),
-    cancel: toBoolean(own(item, 'cancel'))
+    refill: toFlag(own(item, 'refill')),
+    cancel: toFlag(own(item, 'cancel')),
+    dripfeed: toFlag(own(item, 'dripfeed'))
   }
   const description = toText(own(item, 'description') ?? own(item, 'desc'), 10_000)
   if (description !== null) service.description = description

@@ -88,6 +88,17 @@ export function toBoolean (value: unknown): boolean {
   return typeof value === 'string' && value.length <= 16 && TRUE.has(value.trim().toLowerCase())
 }
 
+const FALSE = new Set(['0', 'false', 'no'])
+
+/** A capability flag: true or false when the panel states it, null when it does not (missing, null, unreadable). */
+export function toFlag (value: unknown): boolean | null {
+  if (value === undefined || value === null) return null
+  if (toBoolean(value)) return true
+  if (value === false || value === 0) return false
+  if (typeof value === 'string' && value.length <= 16 && FALSE.has(value.trim().toLowerCase())) return false
+  return null
+}
+
 export function toText (value: unknown, max = 1000): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   if (typeof value !== 'string') return null

@@ -10,14 +10,19 @@ export const READ_ACTIONS: ReadonlySet<PanelAction> = new Set(['services', 'stat
 export interface PanelService {
   id: number
   name: string
+  /** Canonical (`Default`, `Custom Comments`, …); a type the gateway does not know keeps the panel's spelling. */
   type: string
+  /** The type as the panel spells it (`default`, `custom_comments`, …). */
+  panelType: string
   category: string
   /** Price per 1000 units, canonical decimal string ("0.9", "12.5"). */
   rate: string
   min: number
   max: number
-  refill: boolean
-  cancel: boolean
+  /** Capability flags: null when the panel's catalog does not say (then the panel decides). */
+  refill: boolean | null
+  cancel: boolean | null
+  dripfeed: boolean | null
   description?: string
 }
 

@@ -6,7 +6,7 @@ import type { PanelService } from '../../src/upstream/types.js'
 import type { NewOrderT } from '../../schemas/orders.js'
 
 function service (type: string, rate = '2', min = 1, max = 100000): PanelService {
-  return { id: 7, name: type, type, category: 'Test', rate, min, max, refill: false, cancel: false }
+  return { id: 7, name: type, type, panelType: type, category: 'Test', rate, min, max, refill: false, cancel: false, dripfeed: null }
 }
 
 const LINK = 'https://instagram.com/p/1'

@@ -141,7 +141,7 @@ t.test('happy path: every action, form POST on the wire, path and query kept', a
   })
   const { client, logs } = makeClient(t, panel.url + '?lang=en')
 
-  t.same(await client.services(), [{ id: 1, name: 'Followers', type: 'Default', category: 'First', rate: '0.9', min: 50, max: 10000, refill: true, cancel: true }])
+  t.same(await client.services(), [{ id: 1, name: 'Followers', type: 'Default', panelType: 'Default', category: 'First', rate: '0.9', min: 50, max: 10000, refill: true, cancel: true, dripfeed: null }])
   t.same(await client.add({ service: 1, link: 'https://x.test/p', quantity: 100 }), { order: 23501 })
   t.same(await client.status(7), { charge: '0.27819', startCount: 3572, status: 'Partial', remains: 157, currency: 'USD' })
   const many = await client.statusMany([1, 2, 3])
@@ -233,11 +233,11 @@ const READ_FAULTS: Array<[string, (n: number) => Reply, string, number, number]>
   ['connection reset', () => 'reset', 'upstream_unavailable', 503, 3],
   ['wrong key', () => ok({ error: 'Invalid API key' }), 'upstream_auth_failed', 502, 1],
   ['"Too many requests" with HTTP 200 (a 429 in disguise: retried)', () => ok({ error: 'Too many requests' }), 'upstream_rate_limited', 503, 3],
-  ['"Incorrect request" with HTTP 200', () => ok({ error: 'Incorrect request' }), 'upstream_bad_request', 502, 1],
+  ['"Incorrect request" with HTTP 200', () => ok({ error: 'Incorrect request' }), 'upstream_bad_request', 422, 1],
   ['unknown panel error echoing the key', () => ok({ error: `Something odd with ${keyEcho}` }), 'upstream_error', 502, 1],
   ['redirect', () => ({ status: 301, headers: { location: `https://panel.example/api/v2?key=${encodeURIComponent(KEY)}` } }), 'upstream_invalid_response', 502, 1],
   ['CDN block 403 HTML', () => ({ status: 403, headers: { 'content-type': 'text/html' }, body: '<html>Attention Required</html>' }), 'upstream_html_response', 502, 1],
-  ['400 with a panel error', () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"Incorrect request"}' }), 'upstream_bad_request', 502, 1],
+  ['400 with a panel error', () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"Incorrect request"}' }), 'upstream_bad_request', 422, 1],
   ['oversized body', () => ({ status: 200, body: Buffer.alloc(1024 * 1024 + 10, 0x20) }), 'upstream_invalid_response', 502, 1]
 ]
 

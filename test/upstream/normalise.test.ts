@@ -68,14 +68,14 @@ t.test('booleans: true/1/"1"/"true"/"yes" are true, the rest false', async (t) =
 t.test('services: the documented bare array', async (t) => {
   const body = json('[{"service":1,"name":"Followers","type":"Default","category":"First Category","rate":"0.90","min":"50","max":"10000","refill":true,"cancel":true},{"service":2,"name":"Comments","type":"Custom Comments","category":"Second Category","rate":"8","min":"10","max":"1500","refill":false,"cancel":true}]')
   t.same(normaliseServices(body), [
-    { id: 1, name: 'Followers', type: 'Default', category: 'First Category', rate: '0.9', min: 50, max: 10000, refill: true, cancel: true },
-    { id: 2, name: 'Comments', type: 'Custom Comments', category: 'Second Category', rate: '8', min: 10, max: 1500, refill: false, cancel: true }
+    { id: 1, name: 'Followers', type: 'Default', panelType: 'Default', category: 'First Category', rate: '0.9', min: 50, max: 10000, refill: true, cancel: true, dripfeed: null },
+    { id: 2, name: 'Comments', type: 'Custom Comments', panelType: 'Custom Comments', category: 'Second Category', rate: '8', min: 10, max: 1500, refill: false, cancel: true, dripfeed: null }
   ])
 })
 
 t.test('services: every wrapper shape gives the same catalog', async (t) => {
   const item = { service: '7', name: 'Likes', type: 'Default', category: 'C', rate: '$0.50', min: '10', max: '10,000', refill: '1', cancel: 'true' }
-  const expected = [{ id: 7, name: 'Likes', type: 'Default', category: 'C', rate: '0.5', min: 10, max: 10000, refill: true, cancel: true }]
+  const expected = [{ id: 7, name: 'Likes', type: 'Default', panelType: 'Default', category: 'C', rate: '0.5', min: 10, max: 10000, refill: true, cancel: true, dripfeed: null }]
   t.same(normaliseServices([item]), expected, 'bare array')
   t.same(normaliseServices({ services: [item] }), expected, '{services: [...]}')
   t.same(normaliseServices({ data: [item] }), expected, '{data: [...]}')
@@ -103,7 +103,7 @@ t.test('services: malformed entries are skipped, not fatal', async (t) => {
   t.same(services.map((s) => s.id), [1])
   t.equal(services[0]?.name, 'A')
   t.equal(services[0]?.type, 'Default', 'a missing type is Default')
-  t.equal(services[0]?.refill, false, 'missing flags are false')
+  t.equal(services[0]?.refill, null, 'a missing flag is null: the panel does not say')
 })
 
 t.test('services: description and prototype-named keys', async (t) => {
