@@ -93,10 +93,11 @@ function listsOf (order: NewOrderT): Partial<Record<LineField, string[]>> {
   return lists
 }
 
+/** A limit the panel does not state is the panel's to check. */
 function inRange (service: PanelService, value: number, what: string): void {
-  if (value < service.min || value > service.max) {
+  if ((service.min !== null && value < service.min) || (service.max !== null && value > service.max)) {
     throw new GatewayError('quantity_out_of_range',
-      `${what} ${value} is outside this service's range ${service.min}–${service.max}`,
+      `${what} ${value} is outside this service's range ${service.min ?? 'no minimum'}–${service.max ?? 'no maximum'}`,
       { extra: { min: service.min, max: service.max } })
   }
 }

@@ -17,8 +17,9 @@ export interface PanelService {
   category: string
   /** Price per 1000 units, canonical decimal string ("0.9", "12.5"). */
   rate: string
-  min: number
-  max: number
+  /** Order limits; null when the panel does not state one (SmartPanel writes `"max": null`). */
+  min: number | null
+  max: number | null
   /** Capability flags: null when the panel's catalog does not say (then the panel decides). */
   refill: boolean | null
   cancel: boolean | null

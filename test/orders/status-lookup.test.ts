@@ -19,7 +19,7 @@ async function setup (t: TestContext, windowMs: number): Promise<{ sim: Simulato
   const service = (await panel.services()).find((s) => s.type === 'Default')
   if (service === undefined) throw new Error('no Default service')
   const orders: number[] = []
-  for (let i = 0; i < 20; i++) orders.push((await panel.add({ service: service.id, link: `https://a.b/${i}`, quantity: service.min })).order)
+  for (let i = 0; i < 20; i++) orders.push((await panel.add({ service: service.id, link: `https://a.b/${i}`, quantity: service.min ?? 100 })).order)
   sim.resetCalls()
   return { sim, lookup, orders, batches }
 }

@@ -499,7 +499,7 @@ t.test('simulator: an order\'s life through add, status, multi status, cancel an
   const service = (await client.services()).find((s) => s.type === 'Default' && s.cancel)
   if (service === undefined) throw new Error('the default catalog has a cancelable Default service')
   const before = await client.balance()
-  const { order } = await client.add({ service: service.id, link: 'https://x.test/a&b=c', quantity: service.min })
+  const { order } = await client.add({ service: service.id, link: 'https://x.test/a&b=c', quantity: service.min ?? 100 })
   const status = await client.status(order)
   t.equal(status.currency, 'USD')
   t.type(status.status, 'string')
