@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js'
 import { GatewayError } from '../errors.js'
+import { canonicalType, typeKey } from '../upstream/service-types.js'
 import type { AddFields, PanelService } from '../upstream/types.js'
 import type { NewOrderT } from '../../schemas/orders.js'
 
@@ -8,33 +9,44 @@ type Field = Exclude<keyof NewOrderT, 'service'>
 interface TypeRule {
   required: Field[]
   optional?: Field[]
-  /** Types whose quantity is the number of lines of a field. */
+  /**
+   * Types whose quantity is the number of lines of a field. A tenant's
+   * `quantity` must equal that count; the panel always gets the count.
+   */
   countLinesOf?: 'comments' | 'usernames'
-  /** Package types cost `rate` per order, not per 1000. */
+  /**
+   * Package types: `quantity` optional (derived when absent) and always sent;
+   * a panel may charge `rate` per order or per 1000 of that quantity.
+   */
   package?: boolean
-  /** Subscriptions: no quantity; charged per post (see estimate). */
+  /** Subscriptions: no quantity; charged per post (see estimate); `link` always sent. */
   subscription?: boolean
+  /** Web Traffic: `googleKeyword` / `referringUrl` depend on `typeOfTraffic`. */
+  webTraffic?: boolean
 }
 
-// The panel order types (panel-api-v2.md, "Order types for add").
+// The panel order types (panel-api-v2.md, "Order types for add"), keyed by
+// typeKey of the canonical type. Beyond that table, what real panels need
+// (section 3): `quantity` for packages and line-counted types, a `link` for
+// Subscriptions; the gateway accepts them and always sends them.
 const RULES: Record<string, TypeRule> = {
   default: { required: ['link', 'quantity'], optional: ['runs', 'interval'] },
-  package: { required: ['link'], package: true },
+  package: { required: ['link'], optional: ['quantity'], package: true },
   seo: { required: ['link', 'quantity', 'keywords'] },
-  customcomments: { required: ['link', 'comments'], countLinesOf: 'comments' },
-  customcommentspackage: { required: ['link', 'comments'], package: true },
+  customcomments: { required: ['link', 'comments'], optional: ['quantity'], countLinesOf: 'comments' },
+  customcommentspackage: { required: ['link', 'comments'], optional: ['quantity'], package: true },
   mentions: { required: ['link', 'quantity', 'usernames'] },
   mentionswithhashtags: { required: ['link', 'quantity', 'usernames', 'hashtags'] },
-  mentionscustomlist: { required: ['link', 'usernames'], countLinesOf: 'usernames' },
+  mentionscustomlist: { required: ['link', 'usernames'], optional: ['quantity'], countLinesOf: 'usernames' },
   mentionshashtag: { required: ['link', 'quantity', 'hashtag'] },
   mentionsuserfollowers: { required: ['link', 'quantity', 'username'] },
   mentionsmedialikers: { required: ['link', 'quantity', 'media'] },
   commentlikes: { required: ['link', 'quantity', 'username'] },
-  commentreplies: { required: ['link', 'username', 'comments'], countLinesOf: 'comments' },
+  commentreplies: { required: ['link', 'username', 'comments'], optional: ['quantity'], countLinesOf: 'comments' },
   poll: { required: ['link', 'quantity', 'answerNumber'] },
   invitesfromgroups: { required: ['link', 'quantity', 'groups'] },
-  webtraffic: { required: ['link', 'quantity', 'country', 'device', 'typeOfTraffic'], optional: ['googleKeyword', 'referringUrl'] },
-  subscriptions: { required: ['username', 'min', 'max', 'delay'], optional: ['posts', 'oldPosts', 'expiry'], subscription: true }
+  webtraffic: { required: ['link', 'quantity', 'country', 'device', 'typeOfTraffic'], optional: ['googleKeyword', 'referringUrl'], webTraffic: true },
+  subscriptions: { required: ['username', 'min', 'max', 'delay'], optional: ['link', 'posts', 'oldPosts', 'expiry'], subscription: true }
 }
 
 // A type this gateway does not know yet: pass link and quantity through.
@@ -50,8 +62,9 @@ const PANEL_NAMES: Partial<Record<Field, string>> = {
   oldPosts: 'old_posts'
 }
 
+/** The rule of a service type, in any spelling (`Custom Comments`, `custom_comments`, `subscription`, …). */
 export function ruleFor (type: string): TypeRule {
-  return RULES[type.toLowerCase().replace(/[^a-z]/g, '')] ?? UNKNOWN_TYPE
+  return RULES[typeKey(canonicalType(type) ?? type)] ?? UNKNOWN_TYPE
 }
 
 /** Fields that hold one item per line. */
@@ -68,7 +81,11 @@ export type ChargeBound =
 
 export type PreparedOrder = ChargeBound & {
   fields: AddFields
-  /** Total units: runs × quantity for drip-feed, lines for list types; null for packages and subscriptions. */
+  /**
+   * Total units: runs × quantity for drip-feed, lines for list types, the
+   * quantity sent for packages (given or derived); null for subscriptions and
+   * for an unknown type without quantity.
+   */
   quantity: number | null
 }
 
@@ -109,7 +126,7 @@ function inRange (service: PanelService, value: number, what: string): void {
 export function prepareOrder (service: PanelService, order: NewOrderT): PreparedOrder {
   const rule = ruleFor(service.type)
   const allowed = new Set<Field>([...rule.required, ...(rule.optional ?? [])])
-  checkFieldsAllowed(service, rule, allowed, order)
+  checkFieldsAllowed(service, allowed, order)
   for (const field of rule.required) {
     if (order[field] === undefined) {
       throw new GatewayError('missing_field', `Services of type "${service.type}" need "${field}"`, { extra: { field } })
@@ -124,45 +141,75 @@ export function prepareOrder (service: PanelService, order: NewOrderT): Prepared
 
   let quantity: number | null = order.quantity ?? null
   if (rule.countLinesOf !== undefined) {
-    quantity = (lists[rule.countLinesOf] ?? []).length
-    inRange(service, quantity, `The number of ${rule.countLinesOf} lines`)
+    quantity = countedQuantity(service, rule.countLinesOf, lists[rule.countLinesOf] ?? [], order.quantity)
   } else if (quantity !== null) {
     inRange(service, quantity, 'Quantity')
+  } else if (rule.package === true) {
+    quantity = packageQuantity(service)
   }
 
-  if ((order.runs === undefined) !== (order.interval === undefined)) {
-    throw new GatewayError('invalid_drip_feed', 'Drip-feed needs both "runs" and "interval"')
-  }
+  checkDripFeed(service, order)
   if (order.runs !== undefined && quantity !== null) quantity *= order.runs
 
   if (rule.subscription === true) checkSubscription(service, order)
-  if (service.type.toLowerCase() === 'web traffic') checkWebTraffic(order)
+  if (rule.webTraffic === true) checkWebTraffic(order)
 
   const fields: AddFields = { service: service.id }
   for (const field of allowed) {
     const value = lists[field as LineField]?.join('\n') ?? order[field]
     if (value === undefined) continue
-    if (field === 'quantity' && rule.countLinesOf !== undefined) continue
     fields[PANEL_NAMES[field] ?? field] = typeof value === 'string' && field !== 'link' ? value.replace(/\r\n/g, '\n') : value
   }
+  // Always sent, counted or derived when the tenant gave none: some panels refuse these orders without it (panel-api-v2.md, 3).
+  if ((rule.countLinesOf !== undefined || rule.package === true) && quantity !== null) fields.quantity = quantity
+  // Some panels refuse a subscription without a link; the username is the account it follows.
+  if (rule.subscription === true) fields.link = order.link ?? order.username as string
 
   const units = rule.countLinesOf === undefined ? quantity : unitsOfList(lists[rule.countLinesOf] ?? [])
   return {
     fields,
-    quantity: rule.package === true || rule.subscription === true ? null : quantity,
+    quantity: rule.subscription === true ? null : quantity,
     ...estimate(service, rule, order, units)
   }
 }
 
-function checkFieldsAllowed (service: PanelService, rule: TypeRule, allowed: Set<Field>, order: NewOrderT): void {
+/**
+ * The quantity of a line-counted type: its non-blank lines. A tenant's own
+ * `quantity` that says otherwise is refused rather than corrected, since one
+ * of the two is not what the tenant meant.
+ */
+function countedQuantity (service: PanelService, field: 'comments' | 'usernames', list: string[], given: number | undefined): number {
+  const counted = list.length
+  if (given !== undefined && given !== counted) {
+    throw new GatewayError('quantity_out_of_range',
+      `"quantity" is ${given} but "${field}" has ${counted} non-blank ${counted === 1 ? 'line' : 'lines'}: for services of type "${service.type}" the quantity is the number of lines (leave "quantity" out to have them counted)`,
+      { extra: { field: 'quantity', quantity: given, lines: counted } })
+  }
+  inRange(service, counted, `The number of ${field} lines`)
+  return counted
+}
+
+/** A package's quantity when the tenant gives none: the service's minimum when stated and at least 1, else 1. */
+function packageQuantity (service: PanelService): number {
+  return service.min !== null && service.min >= 1 ? service.min : 1
+}
+
+/** Drip-feed needs both fields; a service that states it takes no drip-feed is refused here, an unstated one is the panel's to decide. */
+function checkDripFeed (service: PanelService, order: NewOrderT): void {
+  if (order.runs === undefined && order.interval === undefined) return
+  if (service.dripfeed === false) {
+    throw new GatewayError('invalid_drip_feed', `Service ${service.id} does not take drip-feed ("runs", "interval")`)
+  }
+  if ((order.runs === undefined) !== (order.interval === undefined)) {
+    throw new GatewayError('invalid_drip_feed', 'Drip-feed needs both "runs" and "interval"')
+  }
+}
+
+function checkFieldsAllowed (service: PanelService, allowed: Set<Field>, order: NewOrderT): void {
   for (const field of Object.keys(order) as Array<keyof NewOrderT>) {
     if (field === 'service' || order[field] === undefined) continue
     if (!allowed.has(field)) {
-      const hint = field === 'quantity' && rule.countLinesOf !== undefined
-        ? `: the quantity is the number of lines of ${rule.countLinesOf}`
-        : ''
-      throw new GatewayError('field_not_allowed', `Services of type "${service.type}" do not take "${field}"${hint}`,
-        { extra: { field } })
+      throw new GatewayError('field_not_allowed', `Services of type "${service.type}" do not take "${field}"`, { extra: { field } })
     }
   }
 }
@@ -180,7 +227,8 @@ function unitsOfList (list: string[]): number {
  * The bound on the order's charge (rate is per 1000 units):
  * - per-unit types: rate × units / 1000, units = quantity (× runs for
  *   drip-feed) or, for line-counted types, lines plus commas (unitsOfList);
- * - packages: the rate, once per order;
+ * - packages: a panel may charge the rate once per order or per 1000 of the
+ *   quantity sent: the larger of rate and rate × quantity / 1000;
  * - Subscriptions: the panel places one child order per post, of between
  *   `min` and `max` units, for at most `posts` new posts plus `old_posts`
  *   existing ones: rate × max / 1000 × (posts + oldPosts). Without `posts`
@@ -196,7 +244,7 @@ function estimate (service: PanelService, rule: TypeRule, order: NewOrderT, unit
     }
     return bounded(rate.times(order.max as number).dividedBy(1000).times(order.posts + (order.oldPosts ?? 0)))
   }
-  if (rule.package === true) return bounded(rate)
+  if (rule.package === true) return bounded(Decimal.max(rate, rate.times(units ?? 1).dividedBy(1000)))
   if (units === null) {
     return unbounded(`Services of type "${service.type}" are unknown to the gateway and, without "quantity", their charge has no limit; set "quantity" to place it under a budget`)
   }
