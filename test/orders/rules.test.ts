@@ -5,8 +5,8 @@ import { prepareOrder, requireBound, type PreparedOrder } from '../../src/orders
 import type { PanelService } from '../../src/upstream/types.js'
 import type { NewOrderT } from '../../schemas/orders.js'
 
-function service (type: string, rate = '2', min = 1, max = 100000): PanelService {
-  return { id: 7, name: type, type, panelType: type, category: 'Test', rate, min, max, refill: false, cancel: false, dripfeed: null }
+function service (type: string, rate = '2', min: number | null = 1, max: number | null = 100000, extra: Partial<PanelService> = {}): PanelService {
+  return { id: 7, name: type, type, panelType: type, category: 'Test', rate, min, max, refill: false, cancel: false, dripfeed: null, ...extra }
 }
 
 const LINK = 'https://instagram.com/p/1'
@@ -37,10 +37,10 @@ t.test('drip-feed is bounded by rate × quantity × runs / 1000', async (t) => {
   t.match(prepared, { quantity: 300, chargeBounded: true, estimatedCharge: '0.27' })
 })
 
-t.test('package types are bounded by the rate, once per order', async (t) => {
-  t.match(prepareOrder(service('Package', '12.5'), { service: 7, link: LINK }), { quantity: null, chargeBounded: true, estimatedCharge: '12.5' })
+t.test('package types are bounded by the rate, once per order, when that is the larger', async (t) => {
+  t.match(prepareOrder(service('Package', '12.5'), { service: 7, link: LINK }), { quantity: 1, chargeBounded: true, estimatedCharge: '12.5' })
   t.match(prepareOrder(service('Custom Comments Package', '4'), { service: 7, link: LINK, comments: 'a\nb\nc' }),
-    { quantity: null, chargeBounded: true, estimatedCharge: '4' })
+    { quantity: 1, chargeBounded: true, estimatedCharge: '4' })
 })
 
 t.test('line-counted types are bounded by rate × lines / 1000', async (t) => {
@@ -148,4 +148,134 @@ t.test('requireBound refuses an unbounded order for a tenant with a budget', asy
     t.doesNotThrow(() => { requireBound(bounded, tenant) })
   }
   t.doesNotThrow(() => { requireBound(unbounded, { dailyBudget: null, monthlyBudget: null }) }, 'no budget, nothing to hold')
+})
+
+t.test('a package without quantity is sent the service minimum, or 1 when the minimum is missing or 0', async (t) => {
+  const cases: Array<[number | null, number]> = [[1, 1], [100, 100], [null, 1], [0, 1]]
+  for (const [min, sent] of cases) {
+    for (const type of ['Package', 'Custom Comments Package']) {
+      const body: NewOrderT = type === 'Package' ? { service: 7, link: LINK } : { service: 7, link: LINK, comments: 'a\nb' }
+      const prepared = prepareOrder(service(type, '3', min, 100000), body)
+      t.equal(prepared.fields.quantity, sent, `${type}, min ${String(min)}: sent`)
+      t.equal(prepared.quantity, sent, `${type}, min ${String(min)}: the quantity of the order`)
+    }
+  }
+  t.same(prepareOrder(service('Package'), { service: 7, link: LINK }).fields, { service: 7, link: LINK, quantity: 1 })
+  t.same(prepareOrder(service('Custom Comments Package'), { service: 7, link: LINK, comments: ' a\r\nb ' }).fields,
+    { service: 7, link: LINK, comments: 'a\nb', quantity: 1 })
+})
+
+t.test('a package with quantity sends it, within the stated limits', async (t) => {
+  for (const type of ['Package', 'Custom Comments Package']) {
+    const body: NewOrderT = type === 'Package' ? { service: 7, link: LINK } : { service: 7, link: LINK, comments: 'a' }
+    t.equal(prepareOrder(service(type, '1', 10, 1000), { ...body, quantity: 500 }).fields.quantity, 500, `${type}: sent`)
+    t.throws(() => prepareOrder(service(type, '1', 10, 1000), { ...body, quantity: 9 }), { code: 'quantity_out_of_range', message: /9 .*10–1000/ }, `${type}: below min`)
+    t.throws(() => prepareOrder(service(type, '1', 10, 1000), { ...body, quantity: 1001 }), { code: 'quantity_out_of_range' }, `${type}: above max`)
+    t.equal(prepareOrder(service(type, '1', 10, null), { ...body, quantity: 10_000_000 }).fields.quantity, 10_000_000, `${type}: no max, no upper check`)
+    t.equal(prepareOrder(service(type, '1', null, 1000), { ...body, quantity: 1 }).fields.quantity, 1, `${type}: no min, no lower check`)
+  }
+})
+
+t.test('a package is bounded by the larger of rate per order and rate × quantity / 1000', async (t) => {
+  t.match(prepareOrder(service('Package', '2'), { service: 7, link: LINK, quantity: 5000 }), { quantity: 5000, estimatedCharge: '10' })
+  t.match(prepareOrder(service('Package', '2'), { service: 7, link: LINK, quantity: 999 }), { estimatedCharge: '2' })
+  t.match(prepareOrder(service('Package', '2', 2000, 5000), { service: 7, link: LINK }), { quantity: 2000, estimatedCharge: '4' }, 'a derived quantity too')
+  t.match(prepareOrder(service('Custom Comments Package', '0.5'), { service: 7, link: LINK, comments: 'x', quantity: 3000 }), { estimatedCharge: '1.5' })
+})
+
+t.test('line-counted types send quantity = the lines counted, and take a quantity that says the same', async (t) => {
+  const cases: Array<[string, NewOrderT, string, number]> = [
+    ['Custom Comments', { service: 7, link: LINK, comments: 'great\n\n love it \r\nwow' }, 'comments', 3],
+    ['Mentions Custom List', { service: 7, link: LINK, usernames: 'alice\rbob' }, 'usernames', 2],
+    ['Comment Replies', { service: 7, link: LINK, username: 'owner', comments: 'yes\nno\nmaybe\nok' }, 'comments', 4]
+  ]
+  for (const [type, body, field, lines] of cases) {
+    const without = prepareOrder(service(type), body)
+    t.equal(without.fields.quantity, lines, `${type}: quantity sent without one given`)
+    t.equal(without.quantity, lines, `${type}: the order's quantity`)
+    t.equal(String(without.fields[field]).split('\n').length, lines, `${type}: the lines sent are the lines counted`)
+    const withIt = prepareOrder(service(type), { ...body, quantity: lines })
+    t.same(withIt.fields, without.fields, `${type}: the same fields with a matching quantity`)
+    t.equal(withIt.estimatedCharge, without.estimatedCharge, `${type}: the same bound`)
+  }
+})
+
+t.test('line-counted types refuse a quantity that is not the number of lines, and say the count', async (t) => {
+  const cases: Array<[string, NewOrderT, number]> = [
+    ['Custom Comments', { service: 7, link: LINK, comments: 'a\nb\n\n', quantity: 3 }, 2],
+    ['Mentions Custom List', { service: 7, link: LINK, usernames: 'alice', quantity: 100 }, 1],
+    ['Comment Replies', { service: 7, link: LINK, username: 'owner', comments: 'x\ny\nz', quantity: 2 }, 3]
+  ]
+  for (const [type, body, lines] of cases) {
+    t.throws(() => prepareOrder(service(type), body), {
+      code: 'quantity_out_of_range',
+      statusCode: 422,
+      message: new RegExp(`"quantity" is ${body.quantity as number} but .* has ${lines} non-blank line`),
+      extra: { field: 'quantity', quantity: body.quantity, lines }
+    }, type)
+  }
+})
+
+t.test('line-counted types keep the commas in the bound when a quantity is given', async (t) => {
+  const prepared = prepareOrder(service('Custom Comments', '10'), { service: 7, link: LINK, comments: 'Nice, love it\nGreat,,\nok', quantity: 3 })
+  t.match(prepared, { quantity: 3, estimatedCharge: '0.06' })
+  t.equal(prepared.fields.quantity, 3)
+})
+
+t.test('Subscriptions send the tenant\'s link, else the username', async (t) => {
+  const base = { service: 7, username: 'someone', min: 100, max: 500, delay: 0, posts: 5 }
+  const withLink = prepareOrder(service('Subscriptions'), { ...base, link: 'https://instagram.com/someone' })
+  t.same(withLink.fields, { service: 7, link: 'https://instagram.com/someone', username: 'someone', min: 100, max: 500, delay: 0, posts: 5 })
+  const without = prepareOrder(service('Subscriptions'), base)
+  t.equal(without.fields.link, 'someone')
+  t.equal(without.fields.quantity, undefined, 'no quantity')
+  t.equal(without.quantity, null)
+  t.equal(without.estimatedCharge, withLink.estimatedCharge, 'the link does not change the bound')
+})
+
+t.test('drip-feed is refused locally only when the service states dripfeed false', async (t) => {
+  const body: NewOrderT = { service: 7, link: LINK, quantity: 100, runs: 3, interval: 10 }
+  t.throws(() => prepareOrder(service('Default', '1', 1, 1000, { dripfeed: false }), body), { code: 'invalid_drip_feed', message: /does not take drip-feed/ })
+  t.throws(() => prepareOrder(service('Default', '1', 1, 1000, { dripfeed: false }), { service: 7, link: LINK, quantity: 100, runs: 3 }), { code: 'invalid_drip_feed' }, 'runs alone too')
+  for (const dripfeed of [true, null]) {
+    const prepared = prepareOrder(service('Default', '1', 1, 1000, { dripfeed }), body)
+    t.match(prepared.fields, { runs: 3, interval: 10, quantity: 100 }, `dripfeed ${String(dripfeed)}: sent, the panel decides`)
+    t.equal(prepared.quantity, 300)
+  }
+  t.doesNotThrow(() => prepareOrder(service('Default', '1', 1, 1000, { dripfeed: false }), { service: 7, link: LINK, quantity: 100 }), 'no drip-feed asked, nothing refused')
+  t.throws(() => prepareOrder(service('Default', '1', 1, 1000, { dripfeed: true }), { service: 7, link: LINK, quantity: 100, interval: 5 }), { code: 'invalid_drip_feed', message: /both/ })
+})
+
+t.test('a limit the panel does not state is not checked on that side', async (t) => {
+  t.equal(prepareOrder(service('Default', '1', null, null), { service: 7, link: LINK, quantity: 1 }).quantity, 1)
+  t.equal(prepareOrder(service('Default', '1', null, null), { service: 7, link: LINK, quantity: 100_000_000 }).quantity, 100_000_000)
+  t.throws(() => prepareOrder(service('Default', '1', null, 100), { service: 7, link: LINK, quantity: 101 }), { code: 'quantity_out_of_range', message: /no minimum–100/ })
+  t.throws(() => prepareOrder(service('Default', '1', 50, null), { service: 7, link: LINK, quantity: 49 }), { code: 'quantity_out_of_range', message: /50–no maximum/ })
+  t.equal(prepareOrder(service('Custom Comments', '1', null, null), { service: 7, link: LINK, comments: 'one' }).fields.quantity, 1)
+  t.throws(() => prepareOrder(service('Custom Comments', '1', null, 2), { service: 7, link: LINK, comments: 'a\nb\nc' }), { code: 'quantity_out_of_range' })
+  const sub = { service: 7, username: 'someone', min: 1, max: 1_000_000, delay: 0 }
+  t.doesNotThrow(() => prepareOrder(service('Subscriptions', '1', null, null), sub))
+})
+
+t.test('rules are found by the canonical type whatever the spelling; an unknown type passes link and quantity', async (t) => {
+  for (const type of ['custom_comments', 'CUSTOM-COMMENTS', 'custom comment']) {
+    t.equal(prepareOrder(service(type), { service: 7, link: LINK, comments: 'a\nb' }).fields.quantity, 2, type)
+  }
+  t.equal(prepareOrder(service('package'), { service: 7, link: LINK }).fields.quantity, 1, 'package')
+  t.equal(prepareOrder(service('subscription'), { service: 7, username: 'u', min: 1, max: 2, delay: 0 }).fields.link, 'u', 'subscription')
+  t.throws(() => prepareOrder(service('web_traffic'), { service: 7, link: LINK, quantity: 10, country: 'US', device: 1, typeOfTraffic: 1 }),
+    { code: 'missing_field', message: /googleKeyword/ }, 'web_traffic')
+  t.same(prepareOrder(service('Story Views'), { service: 7, link: LINK, quantity: 10 }).fields, { service: 7, link: LINK, quantity: 10 })
+  t.same(prepareOrder(service('Story Views'), { service: 7, link: LINK }).fields, { service: 7, link: LINK })
+  t.throws(() => prepareOrder(service('Story Views'), { service: 7, link: LINK, comments: 'x' }), { code: 'field_not_allowed' })
+})
+
+t.test('for any package quantity, the bound covers a charge per order and per 1000', async (t) => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 100_000_000 }), fc.integer({ min: 1, max: 100_000 }), (quantity, mills) => {
+    const rate = (mills / 1000).toFixed(3)
+    const prepared = prepareOrder(service('Package', rate, null, null), { service: 7, link: LINK, quantity })
+    const bound = Number(prepared.estimatedCharge)
+    return prepared.fields.quantity === quantity && bound >= Number(rate) && bound * 1000 >= Number(rate) * quantity * (1 - 1e-12)
+  }), { numRuns: 500 })
+  t.pass('500 generated packages')
 })
