@@ -5,14 +5,26 @@ import { GatewayError } from '../src/errors.js'
 import { serviceAllowed } from '../src/orders/allowlist.js'
 import type { Tenant } from '../src/store/types.js'
 import type { CatalogSnapshot } from '../src/catalog/catalog.js'
+import { canonicalType, typeKey } from '../src/upstream/service-types.js'
 import type { PanelService } from '../src/upstream/types.js'
 import { getServiceSchema, listCategoriesSchema, listServicesSchema, type ServicesQueryT } from '../schemas/services.js'
 
 const MEMO_LIMIT = 64
 
-function matches (service: PanelService, query: ServicesQueryT, words: string[]): boolean {
+/**
+ * A type as the filter compares it: the key of its canonical name when the
+ * gateway knows it (`subscription` and `Subscriptions` alike), else its
+ * letters; a type without any Latin letter is compared as it is written.
+ */
+function typeFold (type: string): string {
+  const key = typeKey(canonicalType(type) ?? type)
+  return key === '' ? type.trim().toLowerCase() : key
+}
+
+function matches (service: PanelService, query: ServicesQueryT, type: string | undefined, words: string[]): boolean {
   if (query.category !== undefined && service.category.toLowerCase() !== query.category.toLowerCase()) return false
-  if (query.type !== undefined && service.type.toLowerCase() !== query.type.toLowerCase()) return false
+  if (type !== undefined && typeFold(service.type) !== type && typeFold(service.panelType) !== type) return false
+  // Only a stated flag matches: null (the panel does not say) is neither true nor false.
   if (query.refill !== undefined && service.refill !== query.refill) return false
   if (query.cancel !== undefined && service.cancel !== query.cancel) return false
   if (words.length > 0) {
@@ -26,9 +38,9 @@ function visible (snap: CatalogSnapshot, tenant: Tenant): PanelService[] {
   return tenant.allowedServices === null ? snap.services : snap.services.filter((s) => serviceAllowed(tenant, s))
 }
 
-function render (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): string {
+function render (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT, type: string | undefined): string {
   const words = (query.q ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '')
-  const found = visible(snap, tenant).filter((s) => matches(s, query, words))
+  const found = visible(snap, tenant).filter((s) => matches(s, query, type, words))
   return JSON.stringify({ items: found.slice(query.offset, query.offset + query.limit), total: found.length })
 }
 
@@ -36,11 +48,13 @@ function render (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): 
 function answer (snap: CatalogSnapshot, tenant: Tenant, query: ServicesQueryT): { body: Buffer, etag: string } {
   // Tenants with an allowlist see their own catalog; the rest share one.
   const audience = tenant.allowedServices === null ? 'all' : `${tenant.id}@${tenant.updatedAt.getTime()}`
-  const memoKey = JSON.stringify([audience, query.category, query.type, query.q, query.refill, query.cancel, query.limit, query.offset])
+  // Spellings of one type share one answer and one ETag.
+  const type = query.type === undefined ? undefined : typeFold(query.type)
+  const memoKey = JSON.stringify([audience, query.category, type, query.q, query.refill, query.cancel, query.limit, query.offset])
   const memo = snap.serialised.get(memoKey)
   if (memo !== undefined) return memo
   const fresh = {
-    body: Buffer.from(render(snap, tenant, query)),
+    body: Buffer.from(render(snap, tenant, query, type)),
     etag: snap.etag.slice(0, -1) + '.' + hash('sha1', memoKey, 'base64url').slice(0, 10) + '"'
   }
   if (snap.serialised.size < MEMO_LIMIT) snap.serialised.set(memoKey, fresh)

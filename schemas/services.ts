@@ -4,8 +4,8 @@ import { Id, errorResponses } from './common.js'
 export const Service = Type.Object({
   id: Id,
   name: Type.String({ examples: ['Instagram Followers [Refill 30D]'] }),
-  type: Type.String({ description: 'Order type in the gateway\'s vocabulary (`Default`, `Custom Comments`, …, whatever the panel writes); decides which order fields are needed. A type the gateway does not know keeps the panel\'s spelling', examples: ['Default'] }),
-  panelType: Type.String({ description: 'The type as the panel spells it', examples: ['default'] }),
+  type: Type.String({ description: 'Order type in the gateway\'s vocabulary (`Default`, `Custom Comments`, …) whatever the panel writes (`custom_comments`, `CUSTOM-COMMENTS`); decides which order fields are needed. A type the gateway does not know keeps the panel\'s spelling', examples: ['Custom Comments'] }),
+  panelType: Type.String({ description: 'The type as the panel spells it', examples: ['custom_comments'] }),
   category: Type.String({ examples: ['Instagram Followers'] }),
   rate: Type.String({ description: 'Price per 1000 units (per package for package types), decimal string', examples: ['0.9'] }),
   min: Type.Union([Type.Integer(), Type.Null()], { description: 'Smallest quantity; null when the panel does not state one', examples: [50] }),
@@ -19,10 +19,15 @@ export type ServiceT = Static<typeof Service>
 
 export const ServicesQuery = Type.Object({
   category: Type.Optional(Type.String({ maxLength: 200, description: 'Exact category name (case-insensitive)' })),
-  type: Type.Optional(Type.String({ maxLength: 100, description: 'Exact order type (case-insensitive)' })),
+  type: Type.Optional(Type.String({
+    maxLength: 100,
+    description: 'Order type, canonical or as the panel spells it; case, spaces, `_` and `-` do not matter ' +
+      '(`custom_comments`, `Custom Comments` and `custom comments` all match `type` Custom Comments)',
+    examples: ['Custom Comments']
+  })),
   q: Type.Optional(Type.String({ maxLength: 200, description: 'Words that must all appear in the name (case-insensitive)' })),
-  refill: Type.Optional(Type.Boolean()),
-  cancel: Type.Optional(Type.Boolean()),
+  refill: Type.Optional(Type.Boolean({ description: '`true`: services that state refill is available; `false`: services that state it is not. A service whose panel does not say (`refill: null`) matches neither' })),
+  cancel: Type.Optional(Type.Boolean({ description: '`true`: services that state cancel is available; `false`: services that state it is not. A service whose panel does not say (`cancel: null`) matches neither' })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   offset: Type.Integer({ minimum: 0, default: 0 })
 }, { additionalProperties: false })
