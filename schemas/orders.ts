@@ -3,17 +3,31 @@ import { Id, IdList, IdParams, ItemError, Line, Lines, Money, errorResponses, Pr
 
 export const ORDER_STATUSES = ['pending', 'in_progress', 'processing', 'completed', 'partial', 'canceled', 'refunded', 'failed', 'unknown'] as const
 
-const Url = Line({ maxLength: 2000, description: 'Target URL or handle the panel expects', examples: ['https://instagram.com/example'] })
+const Url = Line({
+  maxLength: 2000,
+  description: 'Target URL or handle the panel expects; every type needs it but Subscriptions, where it is optional ' +
+    '(left out, the gateway sends `username` as the link, since some panels refuse a subscription without one)',
+  examples: ['https://instagram.com/example']
+})
 
 export const NewOrder = Type.Object({
   service: Id,
   link: Type.Optional(Url),
-  quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000000, examples: [1000] })),
-  runs: Type.Optional(Type.Integer({ minimum: 2, maximum: 10000, description: 'Drip-feed: number of runs; quantity is per run' })),
+  quantity: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 100000000,
+    description: 'Units to order, within the service\'s `min`/`max` (a limit the catalog leaves null is the panel\'s to check). ' +
+      'Required by the per-unit types (Default: per run with drip-feed). Optional for Package and Custom Comments Package: ' +
+      'left out, the service\'s `min` is sent (1 when it has none). Optional for Custom Comments, Mentions Custom List and ' +
+      'Comment Replies: it is the number of non-blank lines of `comments`/`usernames`, and one that differs is refused ' +
+      '(`quantity_out_of_range`). The gateway sends a quantity for all of these types, as some panels require it. Subscriptions take none.',
+    examples: [1000]
+  })),
+  runs: Type.Optional(Type.Integer({ minimum: 2, maximum: 10000, description: 'Drip-feed: number of runs; quantity is per run. Refused (`invalid_drip_feed`) for a service whose `dripfeed` is false; when it is null the panel decides' })),
   interval: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Drip-feed: minutes between runs' })),
   keywords: Type.Optional(Lines('SEO: keywords, one per line')),
-  comments: Type.Optional(Lines('Custom comments, one per line; their number is the quantity')),
-  usernames: Type.Optional(Lines('Usernames, one per line')),
+  comments: Type.Optional(Lines('Custom comments, one per line; for Custom Comments and Comment Replies their number is the quantity')),
+  usernames: Type.Optional(Lines('Usernames, one per line; for Mentions Custom List their number is the quantity')),
   hashtags: Type.Optional(Lines('Hashtags, one per line')),
   hashtag: Type.Optional(Line({ maxLength: 200 })),
   username: Type.Optional(Line({ maxLength: 200 })),
@@ -34,7 +48,12 @@ export const NewOrder = Type.Object({
 }, {
   additionalProperties: false,
   description: 'The service\'s type decides which fields are required (see the README\'s order types).',
-  examples: [{ service: 1, link: 'https://instagram.com/example', quantity: 1000 }]
+  examples: [
+    { service: 1, link: 'https://instagram.com/example', quantity: 1000 },
+    { service: 19, link: 'https://instagram.com/example' },
+    { service: 8, link: 'https://instagram.com/p/1', comments: 'Great shot!\nLove it\nWow', quantity: 3 },
+    { service: 18, link: 'https://instagram.com/example', username: 'example', min: 50, max: 100, delay: 0, posts: 10 }
+  ]
 })
 export type NewOrderT = Static<typeof NewOrder>
 
@@ -45,7 +64,7 @@ export const PlacedOrder = Type.Object({
   panelOrderId: PanelOrderId,
   service: Id,
   status: Type.Literal('pending'),
-  quantity: Type.Union([Type.Integer(), Type.Null()], { description: 'Total units ordered (runs × quantity for drip-feed)' }),
+  quantity: Type.Union([Type.Integer(), Type.Null()], { description: 'Total units ordered (runs × quantity for drip-feed; for packages the quantity sent, given or derived); null for Subscriptions' }),
   estimatedCharge: Type.Union([Money, Type.Null()], { description: 'From the catalog rate; the panel reports the real charge' })
 })
 

@@ -54,6 +54,73 @@ t.test('POST /orders for Custom Comments counts the lines as the quantity', asyn
   t.equal(gw.sim.callLog().find((c) => c.action === 'add')?.fields.comments, comments, 'comments survive form encoding')
 })
 
+t.test('POST /orders for Custom Comments takes a quantity equal to the lines, and always sends the count', async (t) => {
+  const gw = await gateway(t)
+  const service = await serviceOfType(gw, 'Custom Comments')
+  const comments = Array.from({ length: service.min }, (_, i) => `comment ${i}`).join('\n')
+  const withQuantity = await placeOrder(gw, { service: service.id, link: 'https://instagram.com/p/1', comments: comments + '\n\n', quantity: service.min })
+  t.equal(withQuantity.statusCode, 201, withQuantity.body)
+  t.equal(withQuantity.json().quantity, service.min)
+  const without = await placeOrder(gw, { service: service.id, link: 'https://instagram.com/p/2', comments })
+  t.equal(without.statusCode, 201, without.body)
+  const sent = gw.sim.callLog().filter((c) => c.action === 'add')
+  t.same(sent.map((c) => [c.fields.quantity, c.fields.comments]), [[String(service.min), comments], [String(service.min), comments]],
+    'the count is sent with or without a quantity, and the lines sent are the lines counted')
+  for (const panelOrderId of [withQuantity.json().panelOrderId, without.json().panelOrderId]) {
+    t.equal(gw.sim.order(panelOrderId)?.quantity, service.min, 'the panel counted what the gateway counted')
+  }
+})
+
+t.test('POST /orders for Mentions Custom List and Comment Replies sends the line count as quantity', async (t) => {
+  const gw = await gateway(t)
+  const list = await serviceOfType(gw, 'Mentions Custom List')
+  const replies = await serviceOfType(gw, 'Comment Replies')
+  const usernames = Array.from({ length: list.min }, (_, i) => `user${i}`).join('\r\n')
+  const a = await placeOrder(gw, { service: list.id, link: 'https://instagram.com/p/1', usernames })
+  t.equal(a.statusCode, 201, a.body)
+  const comments = Array.from({ length: replies.min }, (_, i) => `reply ${i}`).join('\n')
+  const b = await placeOrder(gw, { service: replies.id, link: 'https://instagram.com/p/1', username: 'owner', comments, quantity: replies.min })
+  t.equal(b.statusCode, 201, b.body)
+  const sent = gw.sim.callLog().filter((c) => c.action === 'add')
+  t.same(sent.map((c) => c.fields.quantity), [String(list.min), String(replies.min)])
+})
+
+t.test('POST /orders places a Package with and without quantity, and always sends one', async (t) => {
+  const gw = await gateway(t)
+  const pkg = await serviceOfType(gw, 'Package')
+  const without = await placeOrder(gw, { service: pkg.id, link: 'https://instagram.com/a' })
+  t.equal(without.statusCode, 201, without.body)
+  t.match(without.json(), { quantity: pkg.min, estimatedCharge: pkg.rate }, 'a package of min 1 is bounded by its rate')
+  const withQuantity = await placeOrder(gw, { service: pkg.id, link: 'https://instagram.com/b', quantity: pkg.max })
+  t.equal(withQuantity.statusCode, 201, withQuantity.body)
+  t.equal(withQuantity.json().quantity, pkg.max)
+  const sent = gw.sim.callLog().filter((c) => c.action === 'add')
+  t.same(sent.map((c) => c.fields), [
+    { action: 'add', service: String(pkg.id), link: 'https://instagram.com/a', quantity: String(pkg.min) },
+    { action: 'add', service: String(pkg.id), link: 'https://instagram.com/b', quantity: String(pkg.max) }
+  ])
+
+  const commentsPackage = await serviceOfType(gw, 'Custom Comments Package')
+  const res = await placeOrder(gw, { service: commentsPackage.id, link: 'https://instagram.com/c', comments: 'one\ntwo\nthree' })
+  t.equal(res.statusCode, 201, res.body)
+  t.equal(gw.sim.callLog().filter((c) => c.action === 'add').at(-1)?.fields.quantity, String(commentsPackage.min))
+})
+
+t.test('POST /orders places a Subscription with a link, and sends the username as the link without one', async (t) => {
+  const gw = await gateway(t)
+  const sub = await serviceOfType(gw, 'Subscriptions')
+  const body = { service: sub.id, username: 'example', min: sub.min, max: sub.min * 2, delay: 0, posts: 10 }
+  const withLink = await placeOrder(gw, { ...body, link: 'https://instagram.com/example' })
+  t.equal(withLink.statusCode, 201, withLink.body)
+  t.match(withLink.json(), { quantity: null, status: 'pending' })
+  const without = await placeOrder(gw, body)
+  t.equal(without.statusCode, 201, without.body)
+  const sent = gw.sim.callLog().filter((c) => c.action === 'add')
+  t.same(sent.map((c) => c.fields.link), ['https://instagram.com/example', 'example'])
+  t.equal(sent[0]?.fields.username, 'example')
+  t.equal(sent[0]?.fields.quantity, undefined, 'no quantity for a subscription')
+})
+
 t.test('POST /orders refuses before any panel call', async (t) => {
   const gw = await gateway(t)
   const def = await serviceOfType(gw, 'Default')
@@ -67,8 +134,9 @@ t.test('POST /orders refuses before any panel call', async (t) => {
     ['missing quantity', { service: def.id, link: 'https://a.b/c' }, 422, 'missing_field'],
     ['missing comments', { service: comments.id, link: 'https://a.b/c' }, 422, 'missing_field'],
     ['too few comments', { service: comments.id, link: 'https://a.b/c', comments: 'one' }, 422, 'quantity_out_of_range'],
-    ['quantity on a comments service', { service: comments.id, link: 'https://a.b/c', comments: 'a\nb', quantity: 2 }, 422, 'field_not_allowed'],
-    ['quantity on a package', { service: pkg.id, link: 'https://a.b/c', quantity: 10 }, 422, 'field_not_allowed'],
+    ['a quantity that is not the number of comments', { service: comments.id, link: 'https://a.b/c', comments: 'a\nb', quantity: 3 }, 422, 'quantity_out_of_range'],
+    ['a package quantity above max', { service: pkg.id, link: 'https://a.b/c', quantity: pkg.max + 1 }, 422, 'quantity_out_of_range'],
+    ['a field the type does not take', { service: def.id, link: 'https://a.b/c', quantity: def.min, username: 'x' }, 422, 'field_not_allowed'],
     ['runs without interval', { service: def.id, link: 'https://a.b/c', quantity: def.min, runs: 2 }, 422, 'invalid_drip_feed'],
     ['runs of 1', { service: def.id, link: 'https://a.b/c', quantity: def.min, runs: 1, interval: 5 }, 400, 'validation_failed'],
     ['negative quantity', { service: def.id, link: 'https://a.b/c', quantity: -5 }, 400, 'validation_failed'],
