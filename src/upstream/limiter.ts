@@ -107,10 +107,10 @@ export class Limiter {
   }
 
   /**
-   * A slot when one is free and no tenant is waiting, else undefined. Waiters
-   * are started as soon as the gates allow, so a free slot beside waiters only
-   * lasts until the rate gate's wake-up; `acquire` then queues the call and
-   * hands the slot out by the fairness rule, so no exception is needed here.
+   * A slot when one is free and no tenant is waiting, else undefined, so no
+   * call jumps ahead of a waiter. Waiters start as soon as the gates allow: a
+   * free slot beside waiters only lasts until the rate gate's wake-up, and
+   * `acquire` then queues the call and hands the slot out by the fair rule.
    */
   tryAcquire (tenant = ''): Release | undefined {
     if (this.#waiting.size === 0 && this.#inFlight < this.#max && this.#rateWaitMs() === 0) return this.#start(this.#tenant(tenant))
