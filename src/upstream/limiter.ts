@@ -3,16 +3,19 @@ import { GatewayError } from '../errors.js'
 // Hand-written rather than p-limit or bottleneck: p-limit has neither a rate
 // guard nor a bounded queue nor per-call deadlines, and bottleneck (unmaintained
 // since 2019) brings clustering and reservoirs we do not need. This is one FIFO
-// queue in front of two gates.
+// queue per tenant in front of two gates that every tenant shares.
 
 const WINDOW_MS = 1000
 
 export interface LimiterOptions {
-  /** Panel calls in flight at once. */
+  /** Panel calls in flight at once, all tenants together. */
   maxConcurrency: number
-  /** Panel calls started in any one-second window. */
+  /** Panel calls started in any one-second window, all tenants together. */
   maxPerSecond: number
-  /** Calls that may wait for a slot; one more fails at once with `upstream_overloaded`. */
+  /**
+   * Calls that may wait for a slot, per tenant: one more of that tenant fails
+   * at once with `upstream_overloaded`, while other tenants still queue.
+   */
   queueLimit: number
   /** Monotonic clock in ms; default performance.now. */
   now?: () => number
@@ -21,9 +24,13 @@ export interface LimiterOptions {
 export interface LimiterStats {
   inFlight: number
   queued: number
+  /** Tenants with at least one call waiting. */
+  tenantsWaiting: number
+  /** Tenants with a call waiting or in flight (the limiter holds state for these only). */
+  tenants: number
   /** Totals since start. */
   started: number
-  /** Refused because the queue was full. */
+  /** Refused because the tenant's queue was full. */
   overloaded: number
   /** Gave up in the queue when their deadline passed. */
   timedOut: number
@@ -39,20 +46,39 @@ interface Waiter {
   queuedAt: number
 }
 
+interface Tenant {
+  name: string
+  queue: Waiter[]
+  inFlight: number
+  /**
+   * When this tenant's turn began, in arrival order (`#seq`): its head's
+   * arrival, or its last start if later, so tenants tied on calls in flight
+   * take turns instead of draining whoever came first.
+   */
+  turn: number
+}
+
 /**
  * Bounds the calls to the panel across every tenant: at most `maxConcurrency`
  * in flight and `maxPerSecond` started in any sliding second (a flooded panel
- * bans the key), the rest waiting first come, first served.
+ * bans the key). Each tenant waits in its own queue, and a slot that frees
+ * goes to the waiting tenant with the fewest calls in flight, ties to the one
+ * waiting longest for its turn. So a flooding tenant gets its share and no
+ * more while others wait, and all of it when alone.
  */
 export class Limiter {
   readonly #max: number
   readonly #perSecond: number
   readonly #queueLimit: number
   readonly #now: () => number
-  readonly #queue: Waiter[] = []
+  // Only tenants with a call waiting or in flight, so many tenants cost nothing once idle.
+  readonly #tenants = new Map<string, Tenant>()
+  readonly #waiting = new Set<Tenant>()
   // Start times of the last `maxPerSecond` calls, oldest first.
   readonly #starts: number[] = []
   #inFlight = 0
+  #queued = 0
+  #seq = 0
   #wake: NodeJS.Timeout | undefined
   #started = 0
   #overloaded = 0
@@ -69,25 +95,40 @@ export class Limiter {
   }
 
   stats (): LimiterStats {
-    return { inFlight: this.#inFlight, queued: this.#queue.length, started: this.#started, overloaded: this.#overloaded, timedOut: this.#timedOut }
+    return {
+      inFlight: this.#inFlight,
+      queued: this.#queued,
+      tenantsWaiting: this.#waiting.size,
+      tenants: this.#tenants.size,
+      started: this.#started,
+      overloaded: this.#overloaded,
+      timedOut: this.#timedOut
+    }
   }
 
-  /** A slot when one is free and nobody is waiting, else undefined. */
-  tryAcquire (): Release | undefined {
-    if (this.#queue.length === 0 && this.#inFlight < this.#max && this.#rateWaitMs() === 0) return this.#start()
+  /**
+   * A slot when one is free and no tenant is waiting, else undefined, so no
+   * call jumps ahead of a waiter. Waiters start as soon as the gates allow: a
+   * free slot beside waiters only lasts until the rate gate's wake-up, and
+   * `acquire` then queues the call and hands the slot out by the fair rule.
+   */
+  tryAcquire (tenant = ''): Release | undefined {
+    if (this.#waiting.size === 0 && this.#inFlight < this.#max && this.#rateWaitMs() === 0) return this.#start(this.#tenant(tenant))
     return undefined
   }
 
   /**
-   * A slot, at once when one is free, else after waiting in the queue until
-   * `deadline` (same clock as `now`) at the latest: then `upstream_timeout`.
+   * A slot, at once when one is free, else after waiting in the tenant's queue
+   * until `deadline` (same clock as `now`) at the latest: then
+   * `upstream_overloaded`, since time spent queued is no panel failure.
    */
-  async acquire (deadline: number): Promise<Release> {
-    const now = this.tryAcquire()
+  async acquire (deadline: number, tenant = ''): Promise<Release> {
+    const now = this.tryAcquire(tenant)
     if (now !== undefined) return now
-    if (this.#queue.length >= this.#queueLimit) {
+    const waiting = this.#tenants.get(tenant)?.queue.length ?? 0
+    if (waiting >= this.#queueLimit) {
       this.#overloaded++
-      throw new GatewayError('upstream_overloaded', `${this.#queue.length} calls are already waiting for the panel`, { retryAfter: 1 })
+      throw new GatewayError('upstream_overloaded', `${waiting} calls of this tenant are already waiting for the panel`, { retryAfter: 1 })
     }
     return await new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined, queuedAt: this.#now() }
@@ -97,23 +138,28 @@ export class Limiter {
         reject(this.#timeout(0))
         return
       }
+      const state = this.#tenant(tenant)
       waiter.timer = setTimeout(() => {
-        const at = this.#queue.indexOf(waiter)
+        const at = state.queue.indexOf(waiter)
         if (at === -1) return
-        this.#queue.splice(at, 1)
+        state.queue.splice(at, 1)
+        this.#queued--
+        this.#dequeued(state)
         this.#timedOut++
         reject(this.#timeout(this.#now() - waiter.queuedAt))
-        // The head may have been the one held back by the rate gate.
         this.#pump()
       }, wait)
-      this.#queue.push(waiter)
+      if (state.queue.length === 0) state.turn = this.#seq++
+      state.queue.push(waiter)
+      this.#queued++
+      this.#waiting.add(state)
       this.#pump()
     })
   }
 
   /** `fn` in a slot, the slot held until it settles. */
-  async run<T> (fn: () => Promise<T>, deadline: number): Promise<T> {
-    const release = await this.acquire(deadline)
+  async run<T> (fn: () => Promise<T>, deadline: number, tenant = ''): Promise<T> {
+    const release = await this.acquire(deadline, tenant)
     try {
       return await fn()
     } finally {
@@ -121,18 +167,43 @@ export class Limiter {
     }
   }
 
-  /** Fails every waiting call (the app is closing). */
+  /** Fails every waiting call of every tenant (the app is closing). */
   close (): void {
     clearTimeout(this.#wake)
     this.#wake = undefined
-    for (const waiter of this.#queue.splice(0)) {
-      clearTimeout(waiter.timer)
-      waiter.reject(new GatewayError('upstream_unavailable', 'The panel client is closed'))
+    const waiting = [...this.#waiting]
+    for (const state of waiting) {
+      for (const waiter of state.queue.splice(0)) {
+        clearTimeout(waiter.timer)
+        waiter.reject(new GatewayError('upstream_unavailable', 'The panel client is closed'))
+      }
+      this.#dequeued(state)
     }
+    this.#queued = 0
   }
 
   #timeout (waitedMs: number): GatewayError {
-    return new GatewayError('upstream_timeout', `The call waited ${Math.round(waitedMs)} ms in the gateway's queue to the panel and ran out of time`)
+    return new GatewayError('upstream_overloaded', `The call waited ${Math.round(waitedMs)} ms in the gateway's queue to the panel and ran out of time`, { retryAfter: 1 })
+  }
+
+  #tenant (name: string): Tenant {
+    let state = this.#tenants.get(name)
+    if (state === undefined) {
+      state = { name, queue: [], inFlight: 0, turn: 0 }
+      this.#tenants.set(name, state)
+    }
+    return state
+  }
+
+  /** After waiters left `state.queue`: an emptied queue stops counting as waiting. */
+  #dequeued (state: Tenant): void {
+    if (state.queue.length > 0) return
+    this.#waiting.delete(state)
+    this.#forgetIfIdle(state)
+  }
+
+  #forgetIfIdle (state: Tenant): void {
+    if (state.queue.length === 0 && state.inFlight === 0) this.#tenants.delete(state.name)
   }
 
   /** ms until the rate gate lets one more call start. */
@@ -141,23 +212,35 @@ export class Limiter {
     return Math.max(0, (this.#starts[0] as number) + WINDOW_MS - this.#now())
   }
 
-  #start (): Release {
+  #start (state: Tenant): Release {
     const now = this.#now()
     this.#starts.push(now)
     if (this.#starts.length > this.#perSecond) this.#starts.shift()
     this.#inFlight++
+    state.inFlight++
     this.#started++
     let released = false
     return () => {
       if (released) return
       released = true
       this.#inFlight--
+      state.inFlight--
+      this.#forgetIfIdle(state)
       this.#pump()
     }
   }
 
+  /** The waiting tenant with the fewest calls in flight; of those, the one whose turn began first. */
+  #next (): Tenant | undefined {
+    let best: Tenant | undefined
+    for (const state of this.#waiting) {
+      if (best === undefined || state.inFlight < best.inFlight || (state.inFlight === best.inFlight && state.turn < best.turn)) best = state
+    }
+    return best
+  }
+
   #pump (): void {
-    while (this.#queue.length > 0 && this.#inFlight < this.#max) {
+    while (this.#waiting.size > 0 && this.#inFlight < this.#max) {
       const wait = this.#rateWaitMs()
       if (wait > 0) {
         if (this.#wake === undefined) {
@@ -168,9 +251,15 @@ export class Limiter {
         }
         return
       }
-      const waiter = this.#queue.shift() as Waiter
+      const state = this.#next() as Tenant
+      const waiter = state.queue.shift() as Waiter
+      this.#queued--
       clearTimeout(waiter.timer)
-      waiter.resolve(this.#start())
+      // Started before the emptied queue is looked at, so the tenant is not forgotten.
+      const release = this.#start(state)
+      if (state.queue.length > 0) state.turn = this.#seq++
+      this.#dequeued(state)
+      waiter.resolve(release)
     }
   }
 }

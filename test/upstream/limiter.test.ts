@@ -114,7 +114,7 @@ t.test('a full queue fails at once with 503 upstream_overloaded and Retry-After'
   t.equal(client.state().breaker.state, 'closed', 'our own overload does not count against the panel')
 })
 
-t.test('a call whose deadline runs out in the queue fails with upstream_timeout and never reaches the panel', async (t) => {
+t.test('a call whose deadline runs out in the queue fails with upstream_overloaded and never reaches the panel', async (t) => {
   const panel = await countingPanel(t, () => ({ body: BALANCE }))
   // One call a second: the second call would have to wait longer than its 400 ms.
   const client = resilient(t, panel.url, { timeoutMs: 400, limiter: { maxPerSecond: 1 }, breakerFailures: 1 })
@@ -122,8 +122,9 @@ t.test('a call whose deadline runs out in the queue fails with upstream_timeout 
   const started = performance.now()
   const queued = await failure(client.balance())
   const elapsed = performance.now() - started
-  t.equal(queued.code, 'upstream_timeout')
-  t.equal(queued.statusCode, 504)
+  t.equal(queued.code, 'upstream_overloaded', 'time spent queued is no panel timeout')
+  t.equal(queued.statusCode, 503)
+  t.equal(queued.retryAfter, 1)
   t.match(queued.message, /queue/)
   t.ok(elapsed >= 350 && elapsed < 400 + 400, `gave up at the deadline (${Math.round(elapsed)} ms)`)
   t.equal(panel.hits(), 1, 'the queued call never reached the panel')
@@ -205,7 +206,7 @@ t.test('Limiter: a timed-out head of the queue does not hold up the next', async
   const release = await limiter.acquire(now + 10_000)
   const short = failure(limiter.acquire(now + 50))
   const long = limiter.acquire(now + 10_000)
-  t.equal((await short).code, 'upstream_timeout')
+  t.equal((await short).code, 'upstream_overloaded')
   release()
   ;(await long)()
   t.match(limiter.stats(), { inFlight: 0, queued: 0, timedOut: 1, started: 2 })
