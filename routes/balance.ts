@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { principalOf } from '../src/auth.js'
 import { getBalanceSchema } from '../schemas/balance.js'
 
 const balance: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/balance', { schema: getBalanceSchema, config: { scope: 'balance:read' } }, async () => {
-    return await app.panel.balance()
+  app.get('/balance', { schema: getBalanceSchema, config: { scope: 'balance:read' } }, async (request) => {
+    return await app.panel.forTenant(String(principalOf(request).tenant.id)).balance()
   })
 }
 

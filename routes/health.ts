@@ -64,17 +64,20 @@ const health: FastifyPluginAsyncTypebox<HealthOptions> = async (app, options) =>
   app.get('/health', { schema: { ...healthSchema, security: [] }, config: { public: true, rateLimit: false } }, async () => ({ status: 'ok' as const }))
 
   app.get('/ready', { schema: { ...readySchema, security: [] }, config: { public: true, rateLimit: false } }, async (_request, reply) => {
-    const breaker = app.panelHealth()?.breaker
+    const breaker = app.panelHealth().breaker
     const [upstream, store, redis] = await Promise.all([
       // While the circuit is open the panel is not asked: that is the breaker's point.
       breaker?.state === 'open'
-        ? { ok: false, detail: 'not probed while the circuit is open' }
-        : upstreamCheck(breaker === undefined ? 'none' : `${breaker.state}:${breaker.opened}`),
+        ? { ok: false, detail: `not probed while the circuit is open (${breaker.reason ?? 'panel failures'})` }
+        : upstreamCheck(`${breaker.state}:${breaker.opened}`),
       storeCheck(),
       redisCheck()
     ])
-    const checks: { upstream: Check, store: Check, breaker?: Check, redis?: Check } = { upstream, store }
-    if (breaker !== undefined) checks.breaker = { ok: breaker.state !== 'open', detail: breaker.state }
+    const checks: { upstream: Check, store: Check, breaker?: Check, redis?: Check } = {
+      upstream,
+      store,
+      breaker: { ok: breaker.state !== 'open', detail: breaker.reason === undefined ? breaker.state : `${breaker.state}: ${breaker.reason}` }
+    }
     if (redis !== undefined) checks.redis = redis
     const ready = Object.values(checks).every((check) => check.ok)
     return await reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks })

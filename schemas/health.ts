@@ -17,7 +17,7 @@ const Readiness = Type.Object({
     upstream: Check,
     /** The gateway's database answers a ping within 1 s. */
     store: Check,
-    /** The circuit to the panel: `detail` is closed, half_open or open; not ok while open. */
+    /** The circuit to the panel: `detail` is closed, half_open or open (with why: repeated failures, or the panel refused the gateway's key); not ok while open. */
     breaker: Type.Optional(Check),
     /** Present when RATE_LIMIT_ON_REDIS_ERROR=closed: without Redis every limited request is refused. */
     redis: Type.Optional(Check)

@@ -1,16 +1,12 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
-import type { PanelClient } from './upstream/types.js'
 import type { Store } from './store/types.js'
 import { openStore } from './store/open.js'
 import storePlugin from './store/plugin.js'
 import rateLimit from './rate-limit.js'
 import redisPlugin from './redis.js'
 import authInvalidations from './auth-invalidations.js'
-import { createPanelClient } from './upstream/client.js'
-import { createResilientClient } from './upstream/resilient.js'
-import { redisRateGate } from './upstream/shared-rate.js'
 import { validatorCompiler } from './validation.js'
 import { loggerOptions } from './logger.js'
 import problemHandler, { clientErrorHandler, frameworkErrors } from './problem-handler.js'
@@ -36,8 +32,6 @@ import adminOrders from '../routes/admin-orders.js'
 import me from '../routes/me.js'
 
 export interface AppDeps {
-  /** A panel client the caller owns (and closes); by default one is made from config. */
-  panel?: PanelClient
   /** A store the caller owns (and closes); by default DATABASE_URL is opened. */
   store?: Store
   /** Where log lines go (tests capture them); default stdout. */
@@ -97,25 +91,21 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     redisKeyPrefix: config.redisKeyPrefix,
     onRedisError: config.rateLimitOnRedisError
   })
-  // Only the client made here gets the breaker and the limiter; one passed in is the caller's to shape.
-  const panel = deps.panel ?? createResilientClient(createPanelClient({
+  await app.register(panelPlugin, {
     url: config.panelUrl,
     key: config.panelKey,
     timeoutMs: config.panelTimeoutMs,
+    queueTimeoutMs: config.panelQueueTimeoutMs,
     connections: config.panelConnections,
-    logger: app.log
-  }), {
-    timeoutMs: config.panelTimeoutMs,
     breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
     limiter: { maxConcurrency: config.panelMaxConcurrency, maxPerSecond: config.panelMaxRps, queueLimit: config.panelQueueLimit },
-    ...(app.redis === undefined
-      ? {}
-      : { rateGate: redisRateGate({ redis: app.redis, keyPrefix: config.redisKeyPrefix, maxPerSecond: config.panelMaxRps, log: app.log }) })
+    ...(app.redis === undefined ? {} : { redis: app.redis }),
+    redisKeyPrefix: config.redisKeyPrefix
   })
-  await app.register(panelPlugin, { client: panel, owned: deps.panel === undefined })
   await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
   await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })
-  await app.register(ledgerPlugin, { panelUrl: config.panelUrl, panelTimeoutMs: config.panelTimeoutMs, sweepIntervalMs: config.ledgerSweepIntervalMs, staleMarginMs: config.ledgerStaleMarginMs })
+  // A call may wait its turn before its PANEL_TIMEOUT_MS starts: both bound how long an order stays `sending`.
+  await app.register(ledgerPlugin, { panelUrl: config.panelUrl, panelTimeoutMs: config.panelQueueTimeoutMs + config.panelTimeoutMs, sweepIntervalMs: config.ledgerSweepIntervalMs, staleMarginMs: config.ledgerStaleMarginMs })
 
   await app.register(services)
   await app.register(orders)

@@ -9,10 +9,12 @@ export interface Config {
   /** Consecutive panel failures that open the circuit, and how long it stays open (ms). */
   breakerFailures: number
   breakerCooldownMs: number
-  /** Panel calls in flight, started per second, and waiting, across all tenants. */
+  /** Panel calls in flight and started per second across all tenants (shared fairly), and waiting per tenant. */
   panelMaxConcurrency: number
   panelMaxRps: number
   panelQueueLimit: number
+  /** How long a call may wait for its turn at the panel before `upstream_overloaded` (ms); PANEL_TIMEOUT_MS starts after. */
+  panelQueueTimeoutMs: number
   host: string
   port: number
   adminToken: string | undefined
@@ -167,7 +169,8 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
   }
   const panelTimeoutMs = int(env, 'PANEL_TIMEOUT_MS', 15000, 100, 300000)
-  const shutdownGraceMs = int(env, 'SHUTDOWN_GRACE_MS', panelTimeoutMs + SHUTDOWN_MARGIN_MS, 0, 3600000)
+  const panelQueueTimeoutMs = int(env, 'PANEL_QUEUE_TIMEOUT_MS', 5000, 0, 300000)
+  const shutdownGraceMs = int(env, 'SHUTDOWN_GRACE_MS', panelQueueTimeoutMs + panelTimeoutMs + SHUTDOWN_MARGIN_MS, 0, 3600000)
   if (shutdownGraceMs < panelTimeoutMs) {
     throw new ConfigError(`SHUTDOWN_GRACE_MS must be at least PANEL_TIMEOUT_MS (${panelTimeoutMs}), or orders still at the panel are cut off (got ${shutdownGraceMs})`)
   }
@@ -181,6 +184,7 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
     panelMaxConcurrency: int(env, 'PANEL_MAX_CONCURRENCY', int(env, 'PANEL_CONNECTIONS', 16, 1, 512), 1, 4096),
     panelMaxRps: int(env, 'PANEL_MAX_RPS', 50, 1, 100000),
     panelQueueLimit: int(env, 'PANEL_QUEUE_LIMIT', 1000, 0, 1000000),
+    panelQueueTimeoutMs,
     host: str(env, 'HOST') ?? '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
     adminToken,

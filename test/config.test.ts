@@ -11,8 +11,9 @@ t.test('database timeouts default to 5 s connect, 10 s statement, 30 s idle, and
 })
 
 t.test('the shutdown grace outlasts the panel timeout by default, and may not be shorter than it', async (t) => {
-  t.equal(loadConfig(base).shutdownGraceMs, 25000, 'PANEL_TIMEOUT_MS 15000 + 10000')
-  t.equal(loadConfig({ ...base, PANEL_TIMEOUT_MS: '3000' }).shutdownGraceMs, 13000)
+  t.equal(loadConfig(base).shutdownGraceMs, 30000, 'PANEL_QUEUE_TIMEOUT_MS 5000 + PANEL_TIMEOUT_MS 15000 + 10000')
+  t.equal(loadConfig({ ...base, PANEL_TIMEOUT_MS: '3000' }).shutdownGraceMs, 18000)
+  t.equal(loadConfig({ ...base, PANEL_QUEUE_TIMEOUT_MS: '0' }).shutdownGraceMs, 25000)
   t.equal(loadConfig({ ...base, SHUTDOWN_GRACE_MS: '15000' }).shutdownGraceMs, 15000, 'equal to the panel timeout is allowed')
   t.throws(() => loadConfig({ ...base, SHUTDOWN_GRACE_MS: '10000' }),
     new ConfigError('SHUTDOWN_GRACE_MS must be at least PANEL_TIMEOUT_MS (15000), or orders still at the panel are cut off (got 10000)'))

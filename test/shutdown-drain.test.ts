@@ -52,9 +52,10 @@ function orderStates (file: string): unknown[] {
 t.test('SIGTERM with 100 orders in flight at 3 s panel latency: all answered 201 and recorded, then exit 0', async (t) => {
   // 25 panel calls at a time: four waves of 3 s, so most orders are still
   // queued in the gateway when SIGTERM comes and the drain takes ~12 s, longer
-  // than the old fixed 10 s grace. A generous PANEL_TIMEOUT_MS (the grace
-  // defaults to it + 10 s) keeps the queueing itself from failing any order.
-  const { sim, file, env } = await setUp(t, { PANEL_MAX_CONCURRENCY: '25', PANEL_MAX_RPS: '1000', PANEL_TIMEOUT_MS: '30000' })
+  // than the old fixed 10 s grace. Generous PANEL_QUEUE_TIMEOUT_MS and
+  // PANEL_TIMEOUT_MS (the grace defaults to both + 10 s) keep the queueing
+  // itself from failing any order.
+  const { sim, file, env } = await setUp(t, { PANEL_MAX_CONCURRENCY: '25', PANEL_MAX_RPS: '1000', PANEL_TIMEOUT_MS: '30000', PANEL_QUEUE_TIMEOUT_MS: '30000' })
   const first = await startServer(env)
   t.teardown(() => { first.child.kill('SIGKILL') })
   const { key, service } = await tenant(first)

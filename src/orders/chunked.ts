@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js'
 import type { ItemResult } from '../upstream/types.js'
+import { isRefusal } from '../upstream/verdict.js'
 
 export const PANEL_BATCH = 100
 
@@ -28,13 +29,14 @@ export async function chunked<T> (
 }
 
 /**
- * When every item failed because of the panel itself (not per-item errors such
- * as an unknown id), the request failed: answer that as a problem, not as data.
+ * When every item failed because of the panel itself or because it lacks the
+ * action (not per-item refusals such as an unknown id), the request failed:
+ * answer that as a problem, not as data.
  */
 export function throwIfPanelFailed<T> (results: Map<number, ItemResult<T>>): void {
   let first: GatewayError | undefined
   for (const result of results.values()) {
-    if (result.ok || !(result.error.isUpstream || result.error.code === 'internal_error')) return
+    if (result.ok || (isRefusal(result.error) && result.error.code !== 'upstream_action_unsupported')) return
     first ??= result.error
   }
   if (first !== undefined) throw first

@@ -25,30 +25,66 @@ const BURST_WINDOWS = 5
  * (each within `windowMs` of the last, for at most BURST_WINDOWS windows) go
  * into one multi-status panel call (≤100 ids each); an id already waiting or
  * already being fetched joins that. (Final statuses are kept by the store,
- * which is asked first, so they never come here.)
+ * which is asked first, so they never come here.) Each tenant's lookups batch
+ * apart, so they are that tenant's panel calls in the fair share of the panel.
  */
 export class StatusLookup {
   readonly #panel: PanelClient
   readonly #options: StatusLookupOptions
-  readonly #waiting = new Map<number, Waiter[]>()
-  readonly #fetching = new Map<number, Waiter[]>()
-  #timer: NodeJS.Timeout | undefined
-  #opened = 0
-  #last = 0
+  readonly #batches = new Map<string, Batch>()
 
   constructor (panel: PanelClient, options: StatusLookupOptions) {
     this.#panel = panel
     this.#options = options
   }
 
-  async one (id: number): Promise<ItemResult<PanelOrderStatus>> {
-    return await new Promise((resolve) => this.#enqueue(id, resolve))
+  /** One tenant's lookups batch together and count as that tenant's panel calls (its fair share). */
+  async one (id: number, tenant = ''): Promise<ItemResult<PanelOrderStatus>> {
+    return await this.#batch(tenant).one(id)
   }
 
-  async many (ids: number[]): Promise<Map<number, ItemResult<PanelOrderStatus>>> {
+  async many (ids: number[], tenant = ''): Promise<Map<number, ItemResult<PanelOrderStatus>>> {
     const unique = [...new Set(ids)]
-    const results = await Promise.all(unique.map(async (id) => await this.one(id)))
+    const batch = this.#batch(tenant)
+    const results = await Promise.all(unique.map(async (id) => await batch.one(id)))
     return new Map(unique.map((id, i) => [id, results[i] as ItemResult<PanelOrderStatus>]))
+  }
+
+  close (): void {
+    for (const batch of this.#batches.values()) batch.close()
+  }
+
+  #batch (tenant: string): Batch {
+    let batch = this.#batches.get(tenant)
+    if (batch === undefined) {
+      const created = new Batch(this.#panel.forTenant(tenant), this.#options, () => {
+        if (this.#batches.get(tenant) === created) this.#batches.delete(tenant)
+      })
+      this.#batches.set(tenant, created)
+      batch = created
+    }
+    return batch
+  }
+}
+
+class Batch {
+  readonly #panel: PanelClient
+  readonly #options: StatusLookupOptions
+  readonly #onIdle: () => void
+  readonly #waiting = new Map<number, Waiter[]>()
+  readonly #fetching = new Map<number, Waiter[]>()
+  #timer: NodeJS.Timeout | undefined
+  #opened = 0
+  #last = 0
+
+  constructor (panel: PanelClient, options: StatusLookupOptions, onIdle: () => void) {
+    this.#panel = panel
+    this.#options = options
+    this.#onIdle = onIdle
+  }
+
+  async one (id: number): Promise<ItemResult<PanelOrderStatus>> {
+    return await new Promise((resolve) => this.#enqueue(id, resolve))
   }
 
   #enqueue (id: number, waiter: Waiter): void {
@@ -103,6 +139,7 @@ export class StatusLookup {
       for (const id of ids) this.#fetching.delete(id)
       const failed = { ok: false as const, error: asGatewayError(error) }
       for (const id of ids) for (const waiter of batch.get(id) ?? []) waiter(failed)
+      this.#idleCheck()
       return
     }
     for (const id of ids) this.#fetching.delete(id)
@@ -110,6 +147,11 @@ export class StatusLookup {
       const result = results.get(id) ?? MISSING
       for (const waiter of batch.get(id) ?? []) waiter(result)
     }
+    this.#idleCheck()
+  }
+
+  #idleCheck (): void {
+    if (this.#waiting.size === 0 && this.#fetching.size === 0) this.#onIdle()
   }
 
   close (): void {

@@ -1,36 +1,13 @@
-import { GatewayError, type ErrorCode } from '../errors.js'
+import { GatewayError } from '../errors.js'
+import { verdictOf } from './verdict.js'
 
 // Hand-written rather than opossum: the state machine is small, and opossum's
 // own timeouts, fallbacks and rolling-window statistics overlap what the undici
 // client (deadline, retries) and the limiter already do; we only need
-// "N consecutive panel failures → fail fast for a while → one probe".
+// "N consecutive panel failures → fail fast for a while → one probe", and
+// "the panel refused our key → fail fast at once".
 
 export type BreakerState = 'closed' | 'open' | 'half_open'
-
-/**
- * Panel transport and availability failures: they say the panel is not
- * answering properly. A wrong key (`upstream_auth_failed`) counts too: every
- * call fails the same way until someone fixes PANEL_KEY, and hammering a panel
- * with a bad key gets keys and IPs banned.
- */
-export const BREAKER_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'upstream_unavailable', 'upstream_timeout', 'upstream_server_error', 'upstream_html_response',
-  'upstream_empty_response', 'upstream_invalid_response', 'upstream_rate_limited', 'upstream_auth_failed'
-])
-
-/** What a settled call says about the panel. */
-export type Verdict = 'success' | 'failure' | 'neutral'
-
-/**
- * A panel failure counts against the breaker; any other GatewayError is the
- * panel's answer (`not_found`, `upstream_insufficient_funds`, …) and proves it
- * alive; anything else (a bug of ours) says nothing about the panel.
- */
-export function verdictOf (err: unknown): Verdict {
-  if (!(err instanceof GatewayError)) return 'neutral'
-  if (BREAKER_FAILURES.has(err.code)) return 'failure'
-  return err.code === 'internal_error' ? 'neutral' : 'success'
-}
 
 export interface BreakerOptions {
   /** Consecutive failures that open the circuit. */
@@ -53,6 +30,8 @@ export interface BreakerStats {
   opened: number
   /** While open: ms until a probe is let through. */
   retryInMs?: number
+  /** While open: why, in words an operator can act on. */
+  reason?: string
 }
 
 export type StateListener = (to: BreakerState, from: BreakerState) => void
@@ -61,6 +40,8 @@ export type StateListener = (to: BreakerState, from: BreakerState) => void
 export interface BreakerPermit {
   success: () => void
   failure: (retryAfterSeconds?: number) => void
+  /** The panel refused the gateway's key: open at once. */
+  trip: (error: GatewayError) => void
   /** The call never reached the panel: no verdict. */
   release: () => void
   /** Settles by `verdictOf(err)`. */
@@ -83,6 +64,9 @@ export class CircuitBreaker {
   #failures = 0
   #rejected = 0
   #opened = 0
+  // Set while open because the panel refused our key: answered instead of "circuit open".
+  #tripped: GatewayError | undefined
+  #reason: string | undefined
 
   constructor (options: BreakerOptions) {
     if (!Number.isSafeInteger(options.failureThreshold) || options.failureThreshold < 1) throw new RangeError('failureThreshold must be a positive integer')
@@ -106,7 +90,7 @@ export class CircuitBreaker {
       failures: this.#failures,
       rejected: this.#rejected,
       opened: this.#opened,
-      ...(state === 'open' ? { retryInMs: Math.max(0, this.#openUntil - this.#now()) } : {})
+      ...(state === 'open' ? { retryInMs: Math.max(0, this.#openUntil - this.#now()), reason: this.#reason ?? 'repeated panel failures' } : {})
     }
   }
 
@@ -122,6 +106,9 @@ export class CircuitBreaker {
     if (this.#state === 'open') {
       this.#rejected++
       const seconds = Math.max(1, Math.ceil((this.#openUntil - this.#now()) / 1000))
+      if (this.#tripped !== undefined) {
+        throw new GatewayError('upstream_auth_failed', `${this.#tripped.message}; the panel is not asked again for ${seconds} s`, { retryAfter: seconds })
+      }
       throw new GatewayError('upstream_unavailable', `The circuit to the panel is open after repeated failures; the next try is in ${seconds} s`, { retryAfter: seconds })
     }
     if (this.#state === 'half_open' && this.#probeOut) {
@@ -177,23 +164,35 @@ export class CircuitBreaker {
       this.#consecutive++
       if (this.#state === 'half_open' || this.#consecutive >= this.#threshold) this.#open(retryAfterSeconds)
     })()
+    const trip = (error: GatewayError): void => once(() => {
+      this.#failures++
+      if (generation !== this.#generation) return
+      this.#consecutive++
+      this.#open(undefined, error)
+    })()
     const release = once(() => {})
     return {
       success,
       failure,
+      trip,
       release,
       settle: (err) => {
         const verdict = verdictOf(err)
-        if (verdict === 'success') success()
+        if (verdict === 'success' || verdict === 'refusal') success()
         else if (verdict === 'failure') failure(err instanceof GatewayError ? err.retryAfter : undefined)
+        else if (verdict === 'credentials') trip(err as GatewayError)
         else release()
       }
     }
   }
 
-  #open (retryAfterSeconds: number | undefined): void {
+  #open (retryAfterSeconds: number | undefined, credentials?: GatewayError): void {
     // A panel that said how long to back off is not asked again before then.
     const ms = Math.max(this.#cooldownMs, (retryAfterSeconds ?? 0) * 1000)
+    this.#tripped = credentials
+    this.#reason = credentials === undefined
+      ? `${this.#consecutive} consecutive panel failures`
+      : 'the panel refused the gateway\'s API key (upstream_auth_failed): check PANEL_KEY'
     this.#openUntil = this.#now() + ms
     this.#opened++
     this.#transition('open')
@@ -216,7 +215,11 @@ export class CircuitBreaker {
     this.#state = to
     this.#generation++
     this.#probeOut = false
-    if (to === 'closed') this.#consecutive = 0
+    if (to === 'closed') {
+      this.#consecutive = 0
+      this.#tripped = undefined
+      this.#reason = undefined
+    }
     if (to !== 'open') {
       clearTimeout(this.#timer)
       this.#timer = undefined

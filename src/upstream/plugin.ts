@@ -1,40 +1,70 @@
 import fp from 'fastify-plugin'
-import type { PanelClient } from './types.js'
-import { meteredClient } from './metered.js'
+import type { Redis } from 'ioredis'
+import type { CapabilitySnapshot } from './capabilities.js'
 import type { BreakerState } from './breaker.js'
-import { isResilient, type ResilienceState } from './resilient.js'
+import { createPanelApi } from './client.js'
+import { createHttpTransport } from './http-transport.js'
+import { withMetrics } from './metered.js'
+import { withResilience, type ResilienceState } from './resilient.js'
+import { redisRateGate } from './shared-rate.js'
+import type { PanelClient } from './types.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The panel; `app.panel.forTenant(id)` for calls made on a tenant's behalf (its fair share). */
     panel: PanelClient
-    /** Breaker and limiter state; undefined when the panel client has none (one passed in by the caller). */
-    panelHealth: () => ResilienceState | undefined
+    /** Breaker, limiter and what the panel showed it can do. */
+    panelHealth: () => ResilienceState & { capabilities: CapabilitySnapshot }
   }
 }
 
 export interface PanelPluginOptions {
-  client: PanelClient
-  /** Close the client with the app (false when the caller owns it). */
-  owned: boolean
+  url: string
+  key: string
+  timeoutMs: number
+  queueTimeoutMs: number
+  connections: number
+  breaker: { failureThreshold: number, cooldownMs: number }
+  limiter: { maxConcurrency: number, maxPerSecond: number, queueLimit: number }
+  /** Shares PANEL_MAX_RPS with the other instances when set. */
+  redis?: Redis
+  redisKeyPrefix: string
 }
 
 const GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 }
 
-export default fp<PanelPluginOptions>(async (app, { client, owned }) => {
-  const resilience = isResilient(client) ? client : undefined
-  app.decorate('panel', meteredClient(client, (action, outcome, seconds) => {
+// One call path, wrapped from the inside out: HTTP → breaker and fair limiter → metrics → typed actions.
+export default fp<PanelPluginOptions>(async (app, options) => {
+  const resilient = withResilience(createHttpTransport({
+    url: options.url,
+    key: options.key,
+    timeoutMs: options.timeoutMs,
+    connections: options.connections,
+    logger: app.log
+  }), {
+    queueTimeoutMs: options.queueTimeoutMs,
+    breaker: options.breaker,
+    limiter: options.limiter,
+    ...(options.redis === undefined
+      ? {}
+      : { rateGate: redisRateGate({ redis: options.redis, keyPrefix: options.redisKeyPrefix, maxPerSecond: options.limiter.maxPerSecond, log: app.log }) })
+  })
+  const metered = withMetrics(resilient, (action, outcome, seconds) => {
     app.metrics.upstreamCalls.inc({ action, outcome })
     app.metrics.upstreamDuration.observe({ action, outcome }, seconds)
-  }))
-  app.decorate('panelHealth', () => resilience?.state())
-  if (resilience !== undefined) {
-    app.metrics.breakerState.set(GAUGE[resilience.state().breaker.state])
-    const unsubscribe = resilience.onStateChange((to, from) => {
-      app.metrics.breakerState.set(GAUGE[to])
-      if (to === 'open') app.log.warn({ from, to }, 'panel circuit opened: calls fail fast')
-      else app.log.info({ from, to }, 'panel circuit state changed')
-    })
-    app.addHook('onClose', async () => { unsubscribe() })
-  }
-  if (owned) app.addHook('onClose', async () => { await client.close() })
+  })
+  const api = createPanelApi(metered, { logger: app.log })
+  app.decorate('panel', api)
+  app.decorate('panelHealth', () => ({ ...resilient.state(), capabilities: api.capabilities() }))
+
+  app.metrics.breakerState.set(GAUGE[resilient.state().breaker.state])
+  const unsubscribe = resilient.onStateChange((to, from) => {
+    app.metrics.breakerState.set(GAUGE[to])
+    if (to === 'open') app.log.warn({ from, to, reason: resilient.state().breaker.reason }, 'panel circuit opened: calls fail fast')
+    else app.log.info({ from, to }, 'panel circuit state changed')
+  })
+  app.addHook('onClose', async () => {
+    unsubscribe()
+    await api.close()
+  })
 }, { name: 'panel', dependencies: ['metrics'] })

@@ -26,7 +26,7 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 
 /** Holds a panel call back until every instance together stays under the panel's rate. */
 export interface RateGate {
-  /** Resolves when the call may start; `upstream_timeout` when that would be after `deadline` (performance.now clock). */
+  /** Resolves when the call may start; `upstream_overloaded` when that would be after `deadline` (performance.now clock). */
   wait: (deadline: number) => Promise<void>
 }
 
@@ -67,7 +67,7 @@ export function redisRateGate (options: RedisRateGateOptions): RateGate {
         const wait = await ask()
         if (wait === 0) return
         if (performance.now() + wait > deadline) {
-          throw new GatewayError('upstream_timeout', 'The panel\'s request rate, shared by every gateway instance, leaves no room for this call in time')
+          throw new GatewayError('upstream_overloaded', 'The panel\'s request rate, shared by every gateway instance, leaves no room for this call in time', { retryAfter: 1 })
         }
         await sleep(wait)
       }

@@ -52,7 +52,28 @@ export type AddFields = Record<string, string | number>
 /** One item of a multi call: the value, or the item's own error. */
 export type ItemResult<T> = { ok: true, value: T } | { ok: false, error: GatewayError }
 
+/** The form fields of one call, besides `key` and `action`. */
+export type PanelForm = Readonly<Record<string, string>>
+
+/** Reads the JSON of a panel's answer into a value, or throws the GatewayError it says. */
+export type ParseAnswer<T> = (json: unknown, secrets: readonly string[]) => T
+
+export interface CallOptions {
+  /** Whose call this is: the upstream limiter shares the panel fairly between tenants. */
+  tenant?: string
+}
+
+/** The one call path to the panel; resilience and metrics wrap this function, nothing else. */
+export type PanelCall = <T>(action: PanelAction, form: PanelForm, parse: ParseAnswer<T>, options?: CallOptions) => Promise<T>
+
+export interface PanelTransport {
+  call: PanelCall
+  close: () => Promise<void>
+}
+
 export interface PanelClient {
+  /** The same client, its calls counted as `tenant`'s in the fair share of the panel. */
+  forTenant (tenant: string): PanelClient
   services (): Promise<PanelService[]>
   add (fields: AddFields): Promise<{ order: number }>
   status (order: number): Promise<PanelOrderStatus>

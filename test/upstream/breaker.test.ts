@@ -1,6 +1,7 @@
 import t from 'tap'
 import { GatewayError, type ErrorCode } from '../../src/errors.js'
-import { BREAKER_FAILURES, CircuitBreaker, verdictOf, type BreakerState } from '../../src/upstream/breaker.js'
+import { CircuitBreaker, type BreakerState } from '../../src/upstream/breaker.js'
+import { PANEL_FAILURES, verdictOf } from '../../src/upstream/verdict.js'
 
 // The subtest type tap hands to a callback.
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -31,14 +32,40 @@ async function failWith (breaker: CircuitBreaker, code: ErrorCode, times = 1): P
   for (let i = 0; i < times; i++) await breaker.run(async () => { throw fail(code) }).catch(() => {})
 }
 
-t.test('panel failures count; business answers and our own bugs do not', async (t) => {
-  for (const code of BREAKER_FAILURES) t.equal(verdictOf(fail(code)), 'failure', code)
-  t.ok(BREAKER_FAILURES.has('upstream_auth_failed'), 'a wrong panel key trips the breaker (configuration failure)')
-  for (const code of ['not_found', 'quantity_out_of_range', 'upstream_insufficient_funds', 'upstream_error', 'invalid_link'] as const) {
-    t.equal(verdictOf(fail(code)), 'success', `${code}: the panel answered`)
-  }
+t.test('panel failures count; refusals, our queue and our own bugs do not', async (t) => {
+  for (const code of PANEL_FAILURES) t.equal(verdictOf(fail(code)), 'failure', code)
+  t.equal(verdictOf(fail('upstream_auth_failed')), 'credentials', 'a wrong panel key is the operator\'s problem')
+  const refusals = ['not_found', 'quantity_out_of_range', 'upstream_insufficient_funds', 'upstream_refused', 'upstream_bad_request',
+    'invalid_link', 'unknown_service', 'duplicate_active_order', 'missing_field', 'invalid_drip_feed', 'upstream_action_unsupported'] as const
+  for (const code of refusals) t.equal(verdictOf(fail(code)), 'refusal', `${code}: the panel answered`)
+  t.equal(verdictOf(fail('upstream_overloaded')), 'neutral', 'time in our own queue says nothing about the panel')
   t.equal(verdictOf(fail('internal_error')), 'neutral')
   t.equal(verdictOf(new TypeError('bug')), 'neutral')
+})
+
+t.test('refusals keep the circuit closed however many there are', async (t) => {
+  const { breaker } = clocked({ failureThreshold: 2 })
+  await failWith(breaker, 'upstream_unavailable')
+  await failWith(breaker, 'upstream_refused', 100)
+  t.equal(breaker.state, 'closed')
+  t.equal(breaker.stats().consecutiveFailures, 0, 'a refusal proves the panel alive')
+})
+
+t.test('a credential refusal opens the circuit at once and the fail-fast answer says why', async (t) => {
+  const { breaker, advance } = clocked({ failureThreshold: 5, cooldownMs: 5000 })
+  await failWith(breaker, 'upstream_auth_failed')
+  t.equal(breaker.state, 'open', 'one refusal of our key is enough')
+  t.match(breaker.stats().reason, /API key/)
+  let ran = false
+  const err = await rejects(t, breaker.run(async () => { ran = true }))
+  t.notOk(ran, 'the panel is not called while open')
+  t.equal(err.code, 'upstream_auth_failed')
+  t.equal(err.retryAfter, 5)
+  advance(5000)
+  t.equal(breaker.state, 'half_open')
+  await breaker.run(async () => 'ok')
+  t.equal(breaker.state, 'closed', 'a fixed key closes it on the probe')
+  t.equal(breaker.stats().reason, undefined)
 })
 
 t.test('opens after N consecutive failures and then fails fast without running the call', async (t) => {
