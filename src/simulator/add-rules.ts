@@ -14,19 +14,19 @@ export interface AddPlan {
 
 export type AddCheck = { ok: true, plan: AddPlan } | { ok: false, error: string }
 
-type Fields = Readonly<Record<string, string>>
+export type Fields = Readonly<Record<string, string>>
 
 /** Where the quantity of an order comes from. */
-type QuantitySource = 'quantity' | 'package' | 'comments' | 'usernames' | 'subscription'
+export type QuantitySource = 'quantity' | 'package' | 'comments' | 'usernames' | 'subscription'
 
-interface TypeRule {
+export interface TypeRule {
   link: boolean
   quantity: QuantitySource
   /** Fields that must be non-empty; their exact form is checked in `extraCheck`. */
   required: readonly string[]
 }
 
-const RULES: Record<ServiceType, TypeRule> = {
+export const RULES: Record<ServiceType, TypeRule> = {
   Default: { link: true, quantity: 'quantity', required: [] },
   Package: { link: true, quantity: 'package', required: [] },
   SEO: { link: true, quantity: 'quantity', required: ['keywords'] },
@@ -67,12 +67,12 @@ export function lines (text: string | undefined): string[] {
 }
 
 /** PHP-panel style: anything that is not plain digits counts as 0. */
-function integer (text: string | undefined): number {
+export function integer (text: string | undefined): number {
   const trimmed = (text ?? '').trim()
   return /^\d{1,15}$/.test(trimmed) ? Number(trimmed) : 0
 }
 
-function isGiven (text: string | undefined): boolean {
+export function isGiven (text: string | undefined): boolean {
   return text !== undefined && text.trim() !== ''
 }
 
@@ -85,7 +85,7 @@ function isDate (text: string): boolean {
 }
 
 /** Type-specific forms beyond "non-empty"; returns an error string or undefined. */
-function extraCheck (type: ServiceType, fields: Fields): string | undefined {
+export function extraCheck (type: ServiceType, fields: Fields): string | undefined {
   switch (type) {
     case 'Mentions Media Likers':
       return isLink((fields.media ?? '').trim()) ? undefined : MESSAGES.badLink

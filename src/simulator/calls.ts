@@ -9,7 +9,7 @@ export interface CallRecord {
 const MAX_LOG = 10_000
 const MAX_ACTION_NAME = 100
 
-/** Every POST /api/v2 the simulator received, counted per action. */
+/** Every call to the API path the simulator received, counted per action. */
 export class CallLog {
   #total = 0
   #byAction = new Map<string, number>()

@@ -33,6 +33,13 @@ export interface SimService {
   max: number
   refill: boolean
   cancel: boolean
+  /** Drip-feed allowed: the SmartPanel dialect lists and checks it; default: Default services only. */
+  dripfeed?: boolean
+}
+
+/** The `desc` the PHP panel scripts list beside a service. */
+export function serviceDescription (s: SimService): string {
+  return `Start: 0-1 hours\nSpeed: up to ${Math.min(s.max, 100_000).toLocaleString('en-US')}/day\n${s.refill ? 'Refill: 30 days' : 'No refill'}`
 }
 
 type Row = [number, string, ServiceType, string, string, number, number, boolean, boolean]

@@ -37,6 +37,22 @@ function optionalInteger (body: Record<string, unknown>, name: string): number |
   return value
 }
 
+function booleanField (body: Record<string, unknown>, name: string): boolean {
+  const value = body[name]
+  if (typeof value !== 'boolean') throw new ControlError(400, `${name} must be true or false`)
+  return value
+}
+
+/** What a dialect refuses to change (a RangeError) is the control client's mistake. */
+function refusedAsBadRequest (change: () => void): void {
+  try {
+    change()
+  } catch (err) {
+    if (err instanceof RangeError) throw new ControlError(400, err.message)
+    throw err
+  }
+}
+
 const QUIRK_FLAGS = ['stringIds', 'dollarMoney', 'thousands', 'stringFlags', 'upperStatus'] as const
 const SHAPES = ['array', 'services', 'data', 'keyed']
 
@@ -95,8 +111,18 @@ const ROUTES: Array<[method: string, path: RegExp, handler: Handler]> = [
   }],
   ['POST', /^\/_sim\/quirks$/, async (ctx, req) => {
     const quirks = quirksOf(await jsonBody(req))
-    ctx.protocol.setQuirks(quirks)
+    refusedAsBadRequest(() => ctx.panel.setQuirks(quirks))
     return quirks
+  }],
+  ['POST', /^\/_sim\/account$/, async (ctx, req) => {
+    const active = booleanField(await jsonBody(req), 'active')
+    ctx.panel.accountActive = active
+    return { active }
+  }],
+  ['POST', /^\/_sim\/php-notices$/, async (ctx, req) => {
+    const enabled = booleanField(await jsonBody(req), 'enabled')
+    refusedAsBadRequest(() => ctx.panel.setPhpNotices(enabled))
+    return { enabled }
   }],
   ['GET', /^\/_sim\/orders\/(\d{1,15})$/, (ctx, _req, [id]) => {
     const order = ctx.book.order(Number(id))

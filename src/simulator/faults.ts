@@ -14,14 +14,14 @@ export const FAULTS = [
  * - `empty`: 200 + an empty body
  * - `malformed`: 200 + application/json with truncated JSON
  * - `rate-limit`: 429 + `Retry-After: 1` + `X-RateLimit-*`, `{"error":"Too many requests"}`
- * - `server-error`: 500 + a short text body
+ * - `server-error`: 500 + a short text body (SmartPanel: its database down, 500 + `\n`)
  * - `bad-gateway`: 502 + an HTML page
  * - `reset`: the socket is reset without an answer (ECONNRESET at the client)
  * - `reset-after`: the call is carried out (an `add` places its order), then the
  *   socket is reset instead of answering: the answer is lost on the way back
  * - `hang`: never answered until the simulator closes
- * - `wrong-key`: `{"error":"Invalid API key"}` as if the key were wrong
- * - `redirect`: 302 to an HTML login page
+ * - `wrong-key`: the dialect's answer to a wrong key (standard: `{"error":"Invalid API key"}`)
+ * - `redirect`: 302 to an HTML login page (SmartPanel: its maintenance mode, 303 to `/maintenance`)
  */
 export type Fault = typeof FAULTS[number]
 

@@ -1,8 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+/** A whole HTTP answer, as a panel dialect renders it. */
+export interface Reply {
+  status: number
+  contentType: string
+  body: string
+  headers?: Record<string, string>
+}
+
+export const HTML = 'text/html; charset=UTF-8'
+
 export function send (res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) })
   res.end(body)
+}
+
+export function sendReply (res: ServerResponse, reply: Reply): void {
+  send(res, reply.status, reply.contentType, reply.body, reply.headers)
 }
 
 export function sendJson (res: ServerResponse, status: number, value: unknown): void {

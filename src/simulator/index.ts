@@ -1,15 +1,16 @@
 import type { AddressInfo } from 'node:net'
 import { CallLog, type CallRecord } from './calls.js'
 import { defaultCatalog, generateCatalog, type SimService } from './catalog.js'
+import { createPanel, dialectBook, isDialect, type Dialect } from './dialects/index.js'
 import { FaultSwitch, type Fault, type FaultOptions } from './faults.js'
 import { OrderBook, type OrderStatus, type SimOrder } from './orders.js'
-import { Protocol } from './protocol.js'
 import type { Quirks } from './quirks.js'
-import { API_PATH, createSimServer, type SimContext } from './server.js'
+import { createSimServer, type SimContext } from './server.js'
 
 export { defaultCatalog, generateCatalog, SERVICE_TYPES, type ServiceType, type SimService } from './catalog.js'
 export { FAULTS, type Fault, type FaultOptions } from './faults.js'
-export { MESSAGES } from './messages.js'
+export { DIALECTS, type Dialect } from './dialects/index.js'
+export { MESSAGES, RENTAL_ERRORS, SMARTPANEL_MESSAGES } from './messages.js'
 export { ORDER_STATUSES, type OrderStatus, type RefillStatus, type SimOrder } from './orders.js'
 export type { Quirks } from './quirks.js'
 export type { CallRecord } from './calls.js'
@@ -34,18 +35,33 @@ export interface SimulatorOptions {
   quirks?: Quirks
   /** Answer `add` with the link-duplicate error while an order for the same link and service is active; default false. */
   rejectDuplicateLinks?: boolean
+  /**
+   * The panel script to speak, default 'standard' (the protocol document's API v2).
+   * 'smartpanel' and 'rental' answer as the two scripts recorded in panel-api-v2.md §3.
+   */
+  dialect?: Dialect
+  /** SmartPanel's development mode: PHP notices printed as HTML before every answer; default false. */
+  phpNotices?: boolean
+  /** False: the account is disabled, and every call is refused as the dialect refuses it; default true. */
+  accountActive?: boolean
 }
 
 export interface Simulator {
-  /** e.g. http://127.0.0.1:43123/api/v2 */
+  /** The dialect's API, e.g. http://127.0.0.1:43123/api/v2 (SmartPanel: …/api/v1) */
   readonly url: string
   /** e.g. http://127.0.0.1:43123 */
   readonly origin: string
   readonly key: string
+  readonly dialect: Dialect
   setFault: (fault: Fault | null, options?: FaultOptions) => void
   setLatency: (ms: number) => void
+  /** The standard dialect's variants; other dialects refuse any (RangeError). */
   setQuirks: (quirks: Quirks) => void
-  /** Calls received per action (every POST /api/v2, faults included; 'unknown' when no action); no argument: total. */
+  /** SmartPanel only (RangeError elsewhere): PHP notices before every answer, or not. */
+  setPhpNotices: (on: boolean) => void
+  /** Disables or enables the account: `{"error":"Your account is inactive","status":"103"}` on the rental panel. */
+  setAccountActive: (active: boolean) => void
+  /** Calls received per action (every call to the API path, faults included; 'unknown' when no action); no argument: total. */
   calls: (action?: string) => number
   /** The calls received, oldest first, fields without the key. */
   callLog: () => CallRecord[]
@@ -68,21 +84,25 @@ function checkLatency (ms: number): number {
   return ms
 }
 
-/** Starts a panel speaking API v2 on `POST <origin>/api/v2`. */
+/** Starts a panel speaking API v2 in the given dialect, on `POST <origin>/api/v2` (SmartPanel: `/api/v1`). */
 export async function startSimulator (options: SimulatorOptions = {}): Promise<Simulator> {
   const key = options.key ?? DEFAULT_KEY
   if (typeof key !== 'string' || key === '') throw new RangeError('the simulator key must be a non-empty string')
+  const dialect = options.dialect ?? 'standard'
+  if (!isDialect(dialect)) throw new RangeError(`not a simulator dialect: ${String(dialect)}`)
   const host = options.host ?? '127.0.0.1'
   const book = new OrderBook({
     catalog: catalogOf(options.services),
     balance: options.balance ?? '1000.00',
     progressMs: options.progressMs ?? 2000,
-    rejectDuplicateLinks: options.rejectDuplicateLinks ?? false
+    rejectDuplicateLinks: options.rejectDuplicateLinks ?? false,
+    ...dialectBook(dialect)
   })
+  const panel = createPanel(dialect, { key, book, quirks: options.quirks, phpNotices: options.phpNotices })
+  panel.accountActive = options.accountActive ?? true
   const ctx: SimContext = {
-    key,
     book,
-    protocol: new Protocol(book, options.quirks),
+    panel,
     faults: new FaultSwitch(),
     calls: new CallLog(),
     latencyMs: checkLatency(options.latencyMs ?? 0)
@@ -99,12 +119,15 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 
   return {
-    url: origin + API_PATH,
+    url: origin + panel.apiPath,
     origin,
     key,
+    dialect,
     setFault: (fault, faultOptions) => ctx.faults.set(fault, faultOptions),
     setLatency: (ms) => { ctx.latencyMs = checkLatency(ms) },
-    setQuirks: (quirks) => ctx.protocol.setQuirks(quirks),
+    setQuirks: (quirks) => panel.setQuirks(quirks),
+    setPhpNotices: (on) => panel.setPhpNotices(on),
+    setAccountActive: (active) => { panel.accountActive = active },
     calls: (action) => ctx.calls.count(action),
     callLog: () => ctx.calls.entries(),
     resetCalls: () => ctx.calls.reset(),

@@ -1,7 +1,7 @@
-import { checkAdd } from './add-rules.js'
+import { checkAdd, type AddPlan } from './add-rules.js'
 import type { ServiceType, SimService } from './catalog.js'
 import { MESSAGES } from './messages.js'
-import { formatMoney, money, round, type Amount } from './money.js'
+import { formatMoney, money, MONEY_PLACES, round, type Amount } from './money.js'
 
 export const ORDER_STATUSES = ['Pending', 'In progress', 'Processing', 'Completed', 'Partial', 'Canceled'] as const
 export type OrderStatus = typeof ORDER_STATUSES[number]
@@ -20,7 +20,7 @@ export interface SimOrder {
   interval?: number
   /** Every field the `add` call carried, except `key` and `action`. */
   fields: Record<string, string>
-  /** What the order costs now (the undelivered part of a Partial/Canceled order refunded), 5 decimals. */
+  /** What the order costs now (the undelivered part of a Partial/Canceled order refunded), in the book's decimals. */
   charge: string
   /** What `add` deducted. */
   initialCharge: string
@@ -40,6 +40,10 @@ export interface SimRefill {
 }
 
 export type Result<T> = { ok: true, value: T } | { ok: false, error: string }
+
+/** Why `place` refused an order that passed its dialect's checks; each dialect words it. */
+export type PlaceRefusal = 'duplicate-link' | 'funds'
+export type PlaceResult = { ok: true, value: number } | { ok: false, reason: PlaceRefusal }
 
 interface OrderRecord {
   id: number
@@ -72,6 +76,12 @@ export interface OrderBookOptions {
   balance: string
   progressMs: number
   rejectDuplicateLinks: boolean
+  /** Decimals of the balance and charges, default 5. */
+  moneyPlaces?: number
+  /** Default 23501. */
+  firstOrderId?: number
+  /** Default 5001. */
+  firstRefillId?: number
   now?: () => number
 }
 
@@ -97,9 +107,10 @@ export class OrderBook {
   readonly #progressMs: number
   readonly #rejectDuplicateLinks: boolean
   readonly #now: () => number
+  readonly #places: number
   #balance: Amount
-  #nextOrder = FIRST_ORDER_ID
-  #nextRefill = FIRST_REFILL_ID
+  #nextOrder: number
+  #nextRefill: number
 
   constructor (options: OrderBookOptions) {
     this.#services = new Map(options.catalog.map((s) => [s.service, s]))
@@ -107,6 +118,13 @@ export class OrderBook {
     this.#progressMs = Math.max(0, options.progressMs)
     this.#rejectDuplicateLinks = options.rejectDuplicateLinks
     this.#now = options.now ?? Date.now
+    this.#places = options.moneyPlaces ?? MONEY_PLACES
+    this.#nextOrder = options.firstOrderId ?? FIRST_ORDER_ID
+    this.#nextRefill = options.firstRefillId ?? FIRST_REFILL_ID
+  }
+
+  get moneyPlaces (): number {
+    return this.#places
   }
 
   get catalog (): SimService[] {
@@ -123,19 +141,32 @@ export class OrderBook {
     this.#balance = parseBalance(balance)
   }
 
+  /** The service a form's `service` field names, if any. */
+  service (text: string | undefined): SimService | undefined {
+    const trimmed = (text ?? '').trim()
+    return /^\d{1,15}$/.test(trimmed) ? this.#services.get(Number(trimmed)) : undefined
+  }
+
+  /** The standard dialect's `add`: its checks, then `place`. */
   add (fields: Record<string, string>): Result<number> {
-    const serviceText = (fields.service ?? '').trim()
-    const service = /^\d{1,15}$/.test(serviceText) ? this.#services.get(Number(serviceText)) : undefined
+    const service = this.service(fields.service)
     if (service === undefined) return { ok: false, error: MESSAGES.incorrectService }
     const check = checkAdd(service, fields)
     if (!check.ok) return check
-    const plan = check.plan
+    const placed = this.place(service, check.plan, fields)
+    if (placed.ok) return placed
+    return { ok: false, error: placed.reason === 'funds' ? MESSAGES.notEnoughFunds : MESSAGES.duplicateLink }
+  }
+
+  /** Places an order a dialect's checks accepted: the duplicate-link and balance checks, then the charge (rounded to the book's decimals). */
+  place (service: SimService, plan: AddPlan, fields: Record<string, string>): PlaceResult {
+    const charge = round(plan.charge, this.#places)
     this.#settle()
     if (this.#rejectDuplicateLinks && plan.link !== undefined && this.#hasActive(service.service, plan.link)) {
-      return { ok: false, error: MESSAGES.duplicateLink }
+      return { ok: false, reason: 'duplicate-link' }
     }
-    if (plan.charge.greaterThan(this.#balance)) return { ok: false, error: MESSAGES.notEnoughFunds }
-    this.#balance = this.#balance.minus(plan.charge)
+    if (charge.greaterThan(this.#balance)) return { ok: false, reason: 'funds' }
+    this.#balance = this.#balance.minus(charge)
     const id = this.#nextOrder++
     const { key: _key, action: _action, ...rest } = fields
     const record: OrderRecord = {
@@ -143,7 +174,7 @@ export class OrderBook {
       service,
       quantity: plan.quantity,
       fields: rest,
-      initialCharge: plan.charge,
+      initialCharge: charge,
       refunded: money(0),
       createdAt: this.#now(),
       pinned: false,
@@ -270,7 +301,7 @@ export class OrderBook {
     let refund = money(0)
     if (REFUNDING.has(state.status) && record.quantity > 0) {
       const undelivered = Math.min(Math.max(state.remains, 0), record.quantity)
-      refund = round(record.initialCharge.times(undelivered).dividedBy(record.quantity))
+      refund = round(record.initialCharge.times(undelivered).dividedBy(record.quantity), this.#places)
     }
     this.#balance = this.#balance.plus(refund.minus(record.refunded))
     record.refunded = refund
@@ -284,8 +315,8 @@ export class OrderBook {
       type: record.service.type,
       quantity: record.quantity,
       fields: { ...record.fields },
-      charge: formatMoney(record.initialCharge.minus(record.refunded)),
-      initialCharge: formatMoney(record.initialCharge),
+      charge: formatMoney(record.initialCharge.minus(record.refunded), this.#places),
+      initialCharge: formatMoney(record.initialCharge, this.#places),
       status: state.status,
       startCount: state.startCount,
       remains: state.remains,

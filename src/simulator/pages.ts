@@ -32,3 +32,27 @@ export const LOGIN_PAGE = page('Sign in', `<form method="post" action="/">
 <label>Password <input type="password" name="LoginForm[password]"></label>
 <button type="submit">Sign in</button>
 </form>`)
+
+// SmartPanel (CodeIgniter 3): its CSRF refusal of a POST outside the API, its maintenance page.
+export const CI_FORBIDDEN_PAGE = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>403 Forbidden</title>
+</head>
+<body>
+  <div id="container">
+    <h1>An Error Was Encountered</h1>
+    <p>The action you have requested is not allowed.</p>
+  </div>
+</body>
+</html>`
+
+export const MAINTENANCE_PAGE = page('Maintenance Mode', '<h1>We are currently performing maintenance</h1>\n<p>We will be back shortly. Thank you for your patience.</p>')
+
+/** CodeIgniter 3 on PHP 8.2 in development mode: E_DEPRECATED notices, printed before the answer. */
+export const PHP_NOTICES = [
+  ['Creation of dynamic property CI_URI::$config is deprecated', 'core/URI.php', 101],
+  ['Creation of dynamic property CI_Router::$uri is deprecated', 'core/Router.php', 127]
+].map(([message, file, line]) => '<div style="border:1px solid #990000;padding-left:20px;margin:0 0 10px 0;">' +
+  `<h4>A PHP Error was encountered</h4><p>Severity: 8192</p><p>Message: ${String(message)}</p><p>Filename: ${String(file)}</p><p>Line Number: ${String(line)}</p></div>\n`).join('')

@@ -1,18 +1,17 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { CallLog } from './calls.js'
 import { handleControl } from './control.js'
-import { readBody, send, sendJson } from './http-util.js'
+import type { Panel, PanelCall } from './dialects/index.js'
+import { HTML, readBody, send, sendReply } from './http-util.js'
 import { sendFault, type FaultSwitch } from './faults.js'
-import { MESSAGES } from './messages.js'
 import type { OrderBook } from './orders.js'
 import { LOGIN_PAGE, METHOD_NOT_ALLOWED_PAGE, NOT_FOUND_PAGE, PAYLOAD_TOO_LARGE_PAGE } from './pages.js'
-import type { Protocol } from './protocol.js'
 
 /** What the HTTP layer works on; `latencyMs` and the others change at run time. */
 export interface SimContext {
-  readonly key: string
   readonly book: OrderBook
-  readonly protocol: Protocol
+  /** The dialect's script: it checks the key and answers. */
+  readonly panel: Panel
   readonly faults: FaultSwitch
   readonly calls: CallLog
   latencyMs: number
@@ -23,9 +22,7 @@ export interface SimServer {
   close: () => Promise<void>
 }
 
-export const API_PATH = '/api/v2'
 const MAX_BODY = 1024 * 1024
-const HTML = 'text/html; charset=UTF-8'
 
 /** Form fields as PHP reads them: the last of repeated names wins. */
 function formFields (body: string): Record<string, string> {
@@ -64,35 +61,48 @@ export function createSimServer (ctx: SimContext): SimServer {
     req.socket.once('close', () => hanging.delete(req))
   }
 
-  async function panel (req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function post (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, MAX_BODY)
     if (body === undefined) {
       ctx.calls.record('unknown', {})
       return send(res, 413, HTML, PAYLOAD_TOO_LARGE_PAGE)
     }
     const contentType = (req.headers['content-type'] ?? '').toLowerCase()
-    const isJson = contentType.includes('json')
+    const json = contentType.includes('json')
     // Like PHP's $_POST: only form bodies have fields (multipart is not simulated).
-    const fields = isJson ? jsonFields(body) : contentType.startsWith('application/x-www-form-urlencoded') ? formFields(body) : {}
-    const action = fields.action ?? ''
-    ctx.calls.record(action, fields)
+    const fields = json ? jsonFields(body) : contentType.startsWith('application/x-www-form-urlencoded') ? formFields(body) : {}
+    await answer(req, res, { fields, json })
+  }
+
+  async function answer (req: IncomingMessage, res: ServerResponse, call: PanelCall): Promise<void> {
+    const action = call.fields.action ?? ''
+    ctx.calls.record(action, { ...call.fields })
     const fault = ctx.faults.take(action === '' ? 'unknown' : action)
     await wait(ctx.latencyMs)
     if (closing !== undefined) return
-    if (fault === 'reset-after' && fields.key === ctx.key && !isJson) ctx.protocol.answer(action, fields)
-    if (fault !== null) return sendFault(fault, req, res, hang)
-    if (isJson) return sendJson(res, 200, { error: MESSAGES.incorrectRequest })
-    if (fields.key !== ctx.key) return sendJson(res, 200, { error: MESSAGES.invalidKey })
-    sendJson(res, 200, ctx.protocol.answer(action, fields))
+    if (fault === 'reset-after') ctx.panel.call(call)
+    if (fault !== null) {
+      const own = ctx.panel.fault(fault)
+      return own === undefined ? sendFault(fault, req, res, hang) : sendReply(res, own)
+    }
+    sendReply(res, ctx.panel.call(call))
   }
 
   async function route (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] as string
-    if (path === API_PATH || path === `${API_PATH}/`) {
-      if (req.method === 'POST') return await panel(req, res)
-      return send(res, 405, HTML, METHOD_NOT_ALLOWED_PAGE, { allow: 'POST' })
+    const url = req.url ?? '/'
+    const mark = url.indexOf('?')
+    const path = mark === -1 ? url : url.slice(0, mark)
+    const query = mark === -1 ? '' : url.slice(mark + 1)
+    const api = ctx.panel.apiPath
+    if (path === api || path === `${api}/`) {
+      if (req.method === 'POST') return await post(req, res)
+      const fields = ctx.panel.getFields(new URLSearchParams(query))
+      if (fields === undefined) return send(res, 405, HTML, METHOD_NOT_ALLOWED_PAGE, { allow: 'POST' })
+      return await answer(req, res, { fields, json: false })
     }
     if (path.startsWith('/_sim/')) return await handleControl(ctx, req, res, path)
+    const page = ctx.panel.page(req.method ?? 'GET', path)
+    if (page !== undefined) return sendReply(res, page)
     if (path === '/login' && (req.method === 'GET' || req.method === 'HEAD')) return send(res, 200, HTML, LOGIN_PAGE)
     send(res, 404, HTML, NOT_FOUND_PAGE)
   }

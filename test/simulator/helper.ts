@@ -28,7 +28,7 @@ export interface SendOptions {
 export async function send (sim: Simulator, options: SendOptions = {}): Promise<Answer> {
   const headers: Record<string, string> = {}
   if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/x-www-form-urlencoded'
-  const res = await request(sim.origin + (options.path ?? '/api/v2'), {
+  const res = await request(sim.origin + (options.path ?? new URL(sim.url).pathname), {
     method: (options.method ?? 'POST') as 'POST',
     headers,
     body: options.body,
