@@ -100,10 +100,11 @@ t.test('services: malformed entries are skipped, not fatal', async (t) => {
     { service: 1, name: 'duplicate id', rate: '2', min: 1, max: 2 },
     { service: 8, name: { nested: true }, rate: '1', min: 1, max: 2 }
   ])
-  t.same(services.map((s) => s.id), [1])
+  t.same(services.map((s) => s.id), [1, 6])
   t.equal(services[0]?.name, 'A')
   t.equal(services[0]?.type, 'Default', 'a missing type is Default')
   t.equal(services[0]?.refill, null, 'a missing flag is null: the panel does not say')
+  t.same([services[1]?.min, services[1]?.max], [null, 2], 'a missing limit is null, not a reason to drop the service')
 })
 
 t.test('services: description and prototype-named keys', async (t) => {
@@ -114,9 +115,10 @@ t.test('services: description and prototype-named keys', async (t) => {
 })
 
 t.test('services: a body that is not a catalog is upstream_invalid_response', async (t) => {
-  for (const body of [null, 42, 'services', true, {}, { foo: 'bar' }, { services: 'none' }, [1, 2, 3], [null, {}]]) {
+  for (const body of [42, 'services', true, {}, { foo: 'bar' }, { services: 'none' }, [1, 2, 3], [null, {}]]) {
     t.equal(codeOf(() => normaliseServices(body)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseServices(null)), 'upstream_action_unsupported', 'null: the panel has no such action')
   t.same(normaliseServices([]), [], 'an empty array is an empty catalog')
   t.same(normaliseServices({ services: [] }), [])
   t.equal(codeOf(() => normaliseServices({ error: 'Invalid API key' })), 'upstream_auth_failed')
@@ -131,6 +133,7 @@ t.test('add: the order id, as a number or a string', async (t) => {
   for (const body of [{}, { order: 0 }, { order: 'x' }, [], null, { order: null }]) {
     t.equal(codeOf(() => normaliseAdd(body)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseAdd({ order: 'Bad link' })), 'invalid_link', 'a known reason in place of the id')
 })
 
 const DOC_STATUS = '{"charge":"0.27819","start_count":"3572","status":"Partial","remains":"157","currency":"USD"}'
@@ -157,9 +160,10 @@ t.test('status: missing numbers are null, negative remains kept, extras read', a
   t.same(normaliseStatus({ status: 'Active', orders: '7,8' }).orders, [7, 8])
   t.equal(codeOf(() => normaliseStatus({ error: 'Incorrect order ID' }, 1)), 'not_found')
   t.equal(codeOf(() => normaliseStatus({ status: { error: 'Incorrect order ID' } }, 1)), 'not_found')
-  for (const body of [{}, { status: '' }, { status: 3 }, [], 'Completed', null]) {
+  for (const body of [{}, { status: '' }, { status: 3 }, [], 'Completed']) {
     t.equal(codeOf(() => normaliseStatus(body, 1)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseStatus(null, 1)), 'upstream_action_unsupported')
 })
 
 t.test('status multi: the documented answer, with an item error, and every id present', async (t) => {
@@ -182,7 +186,7 @@ t.test('status multi: ids not asked for are ignored, a malformed item is an item
   const results = normaliseStatusMany({ 1: { status: 'Completed' }, 2: 'garbage', 3: { status: 'Pending' } }, [1, 2])
   t.same([...results.keys()].sort(), [1, 2])
   const two = results.get(2)
-  t.equal(two?.ok === false && two.error.code, 'upstream_invalid_response')
+  t.equal(two?.ok === false && two.error.code, 'upstream_refused', 'a bare string item is the panel\'s refusal for that id')
   const fromArray = normaliseStatusMany([{ order: 4, status: 'Completed' }, { order: '5', error: 'Incorrect order ID' }], [4, 5])
   t.equal(fromArray.get(4)?.ok, true)
   const five = fromArray.get(5)
@@ -200,9 +204,12 @@ t.test('refill: single {"refill":"1"} and the multi array', async (t) => {
   t.equal(codeOf(() => normaliseRefill({ refill: { error: 'The order is not completed' } }, 3)), 'order_not_completed')
   t.same(normaliseRefill([{ order: 3, refill: 9 }], 3), { refill: 9 }, 'multi form for one order')
   t.same(normaliseRefill({ 3: { refill: '9' } }, 3), { refill: 9 }, 'keyed by order')
-  for (const body of [{}, { refill: 'x' }, { refill: 0 }, null, 5]) {
+  for (const body of [{}, { refill: '1.5' }, { refill: null }, 5, 'x']) {
     t.equal(codeOf(() => normaliseRefill(body, 3)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseRefill({ refill: 0 }, 3)), 'refill_not_allowed', 'refill 0: the panel did nothing')
+  t.equal(codeOf(() => normaliseRefill({ refill: 'x' }, 3)), 'upstream_refused', 'a string in place of the id is the reason')
+  t.equal(codeOf(() => normaliseRefill(null, 3)), 'upstream_action_unsupported')
   const many = normaliseRefillMany(json('[{"order":1,"refill":1},{"order":3,"refill":{"error":"Incorrect order ID"}}]'), [1, 3, 4])
   t.same(many.get(1), { ok: true, value: { refill: 1 } })
   const three = many.get(3)
@@ -211,8 +218,11 @@ t.test('refill: single {"refill":"1"} and the multi array', async (t) => {
   t.equal(four?.ok === false && four.error.code, 'upstream_invalid_response')
   t.equal(four?.ok === false && four.error.outcomeUnknown, true, 'a refill left out may still have been placed')
   t.equal(three?.ok === false && three.error.outcomeUnknown, false, 'a panel error is definite')
-  const odd = normaliseRefillMany([{ order: 1, refill: 'what' }, { order: 2, refill: 3 }], [1, 2]).get(1)
+  const odd = normaliseRefillMany([{ order: 1, refill: '1.5' }, { order: 2, refill: 3 }], [1, 2]).get(1)
   t.equal(odd?.ok === false && odd.error.outcomeUnknown, true, 'an unreadable refill item')
+  const said = normaliseRefillMany([{ order: 1, refill: 'what' }, { order: 2, refill: 3 }], [1, 2]).get(1)
+  t.equal(said?.ok === false && said.error.code, 'upstream_refused', 'a string member is the panel\'s reason')
+  t.equal(said?.ok === false && said.error.outcomeUnknown, false, 'a refusal is definite')
 })
 
 t.test('refill_status: single and multi, status may be {"error"}', async (t) => {
@@ -249,9 +259,10 @@ t.test('balance: decimal string and currency', async (t) => {
   t.same(normaliseBalance(json('{"balance":"100.84292","currency":"USD"}')), { balance: '100.84292', currency: 'USD' })
   t.same(normaliseBalance({ balance: '$1,000.50', currency: 'usd' }), { balance: '1000.5', currency: 'USD' })
   t.same(normaliseBalance({ balance: 0 }), { balance: '0', currency: '' }, 'a missing currency is not guessed')
-  for (const body of [{}, { balance: 'NaN' }, { balance: 'Infinity' }, [], null, { balance: { v: 1 } }]) {
+  for (const body of [{}, { balance: 'NaN' }, { balance: 'Infinity' }, [], { balance: { v: 1 } }]) {
     t.equal(codeOf(() => normaliseBalance(body)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseBalance(null)), 'upstream_action_unsupported')
   t.equal(codeOf(() => normaliseBalance({ error: 'Invalid API key' })), 'upstream_auth_failed')
 })
 
@@ -291,14 +302,15 @@ t.test('panel error table: every documented string maps to its code', async (t) 
     for (const example of rule.examples) t.equal(panelError(example).code, rule.code, `table example "${example}"`)
   }
   t.ok(panelErrorTable().length >= expected.length - 2, 'the README table has a row per example')
-  t.equal(panelError('Invalid API key').message, "The panel rejected the gateway's API key; check PANEL_KEY")
+  t.match(panelError('Invalid API key').message, /check PANEL_KEY.*Invalid API key/, 'the detail names the configuration and keeps the panel\'s words')
   t.match(panelError('Quantity less than minimal 50').message, /50/, 'the limit is kept in the detail')
   t.equal(panelError('Too many requests').retryAfter, 1)
 })
 
-t.test('panel error table: unknown messages are upstream_error with a clean, bounded detail', async (t) => {
+t.test('panel error table: unknown messages are upstream_refused with a clean, bounded detail', async (t) => {
   const unknown = panelError('Service is on maintenance', [KEY])
-  t.equal(unknown.code, 'upstream_error')
+  t.equal(unknown.code, 'upstream_refused')
+  t.equal(unknown.statusCode, 422)
   t.match(unknown.message, /Service is on maintenance/)
   const long = panelError('x'.repeat(100_000), [KEY])
   t.ok(long.message.length < 300, 'truncated')
@@ -311,9 +323,9 @@ t.test('panel error table: unknown messages are upstream_error with a clean, bou
   t.notMatch(split.message, KEY, 'a key split by a control character is scrubbed too')
   t.equal(panelError({ message: 'Bad link' }).code, 'invalid_link', '{message} objects are read')
   t.equal(panelError(['Incorrect order ID']).code, 'not_found')
-  t.equal(panelError(true).code, 'upstream_error')
-  t.equal(panelError(null).code, 'upstream_error')
-  t.equal(panelError(12).code, 'upstream_error')
+  t.equal(panelError(true).code, 'upstream_refused', 'an error without text is a refusal all the same')
+  t.equal(panelError(null).code, 'upstream_refused')
+  t.equal(panelError(12).code, 'upstream_refused')
   t.equal(panelErrorOf({ error: '' }), undefined, 'an empty error is no error')
   t.equal(panelErrorOf({ error: null }), undefined)
   t.equal(panelErrorOf({ error: 0 }), undefined)
