@@ -116,7 +116,7 @@ export function findJson (trimmed: string): Parsed {
  *   for a bare 401, `upstream_error` otherwise;
  * - 2xx → empty body `upstream_empty_response`; HTML without JSON after it
  *   `upstream_html_response`; a body that is not JSON `upstream_invalid_response`
- *   (`upstream_html_response` when labelled text/html).
+ *   (`upstream_html_response` when labelled text/html and not starting like JSON).
  *
  * 2xx error bodies and `null` are returned as JSON: the normalisers map them.
  */
@@ -168,7 +168,8 @@ export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly strin
   if (startsLikeHtml) {
     return fail('upstream_html_response', `The panel answered HTTP ${status} with an HTML page instead of JSON (a CDN challenge, maintenance or error page)`)
   }
-  if (labelledHtml) return fail('upstream_html_response', `The panel answered HTTP ${status} with an HTML page instead of JSON`)
+  // Broken JSON is broken JSON, whatever the label (PHP panels label everything text/html).
+  if (labelledHtml && !/^[{[]/.test(trimmed)) return fail('upstream_html_response', `The panel answered HTTP ${status} with an HTML page instead of JSON`)
   return fail('upstream_invalid_response', `The panel answered HTTP ${status} with a body that is not JSON`)
 }
 

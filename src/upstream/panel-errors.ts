@@ -103,7 +103,7 @@ const NOT_COMPLETED: readonly RegExp[] = [
   /\bnot (yet )?(completed|finished)\b/,
   /\b(must|should) be (completed|finished)\b/,
   /\bcompleted orders? only\b/,
-  /\bonly (for |on )?completed orders?\b/
+  /\bonly\b.*\bcompleted orders?\b/
 ]
 
 const REFILL_NOT_ALLOWED: readonly RegExp[] = [
@@ -592,8 +592,8 @@ function bodyCode (body: Json, statusIsCode: boolean): number | undefined {
  *   numeric code beside it in `status` (`"102"`, `108`), `code` or `error_code`;
  * - `{"errors": […] | {field: […]}}`;
  * - `{"status": "error" | "fail" | "failed" | false, "message" | "msg" | "description" | …: "…"}`
- *   (`status` is also an order's status: only these words mark an error, and in a status
- *   answer only with a message and without order fields);
+ *   (`status` is also an order's status: only these words mark an error, never beside
+ *   order fields such as `charge`, and in a status answer only with a message);
  * - `{"success": false, …}`.
  *
  * `{"status":100}` and `{"status":"success"}` are not errors. Never throws.
@@ -618,7 +618,7 @@ export function errorBodyOf (body: unknown, secrets: readonly string[] = [], opt
     if (isErrorWord(status)) {
       const text = bodyText(body)
       const orderLike = STATUS_FIELDS.some((name) => Object.hasOwn(body, name))
-      if (options.statusAnswer !== true || (text !== '' && !orderLike) || status === false) {
+      if (!orderLike && (options.statusAnswer !== true || text !== '' || status === false)) {
         return panelError(text, secrets, context(false))
       }
     }

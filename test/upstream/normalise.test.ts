@@ -7,6 +7,7 @@ import {
 } from '../../src/upstream/normalise.js'
 import { PANEL_ERRORS, panelError, panelErrorTable } from '../../src/upstream/panel-errors.js'
 import { classifyAnswer, parseRetryAfter } from '../../src/upstream/classify.js'
+import { normaliseOrderStatus, normaliseRefillStatus as refillStatusOf } from '../../src/orders/status.js'
 
 const KEY = 'k3y-SECRET-0123456789abcdef'
 
@@ -373,6 +374,152 @@ t.test('classify: HTTP answers to JSON or the specific error', async (t) => {
   t.equal(errorOf(() => answer(429, '')).retryAfter, 1, 'Retry-After defaults to 1')
   t.equal(errorOf(() => answer(429, '', { 'retry-after': '999999' })).retryAfter, 3600, 'clamped')
   t.match(errorOf(() => answer(301, '', { location: 'https://x.example/api/v2' })).message, /check PANEL_URL/)
+})
+
+t.test('classify: JSON wherever it starts, whatever the content type', async (t) => {
+  const html = { 'content-type': 'text/html; charset=UTF-8' }
+  const answer = (body: string, statusCode = 200, headers: Record<string, string> = html): unknown =>
+    classifyAnswer({ statusCode, headers, body }, [KEY])
+  t.same(answer('\n{\n    "status": "success",\n    "order": 4\n}'), { status: 'success', order: 4 }, 'a leading newline, pretty printed')
+  t.same(answer('  {"status":100,"order":"1005"}'), { status: 100, order: '1005' }, 'two leading spaces')
+  t.equal(answer('  null'), null, 'null is an answer (the normalisers decide what it means)')
+  t.same(answer('\ufeff\n {"a":1}'), { a: 1 }, 'a BOM and whitespace')
+  const notice = '<div style="border:1px solid #990000;padding-left:20px;margin:0 0 10px 0;">\n\n<h4>A PHP Error was encountered</h4>\n\n<p>Severity: 8192</p>\n<p>Message:  Function create_function() is deprecated {x}</p>\n<p>Filename: core/Common.php</p>\n<p>Line Number: 12</p>\n\n</div>'
+  t.same(answer(`${notice}${notice}${notice}{"status":"success","order": 20}`), { status: 'success', order: 20 }, 'JSON after three PHP notices')
+  t.same(answer(`${notice}\n{\n    "status": "success",\n    "order": 21\n}`), { status: 'success', order: 21 }, 'pretty JSON after a notice and a newline')
+  t.same(answer('<br />\n<b>Warning</b>:  Undefined variable $x in <b>/var/www/api.php</b> on line <b>12</b><br />\n  {"error":"Order not found.","status":"104"}'), { error: 'Order not found.', status: '104' }, 'after a plain PHP warning')
+  t.same(answer('Warning: something odd on line 3\n{"order":7}', 200, {}), { order: 7 }, 'after a plain-text warning line')
+  t.equal(codeOf(() => answer(`${notice}`)), 'upstream_html_response', 'notices and no JSON')
+  t.equal(codeOf(() => answer('<html><body><pre>{"order":1}</pre></body></html>')), 'upstream_html_response', 'JSON inside a page is no answer')
+  t.equal(codeOf(() => answer('\n')), 'upstream_empty_response', 'a newline alone')
+  t.equal(codeOf(() => answer('\n', 500)), 'upstream_server_error')
+  t.equal(codeOf(() => answer('', 303, { location: '/maintenance' })), 'upstream_invalid_response')
+  t.match(errorOf(() => answer('', 303, { location: '/maintenance' })).message, /maintenance/)
+  t.equal(codeOf(() => answer('{"order": 5')), 'upstream_invalid_response', 'broken JSON labelled text/html is not an HTML page')
+  t.equal(codeOf(() => answer('x{"order":5}', 200, {})), 'upstream_invalid_response', 'a start must follow a tag or a line break')
+})
+
+t.test('classify: a 4xx with an error body in any shape is the panel\'s refusal', async (t) => {
+  const answer = (statusCode: number, body: string): unknown => classifyAnswer({ statusCode, headers: { 'content-type': 'text/html' }, body }, [KEY])
+  const cases: Array<[number, string, string]> = [
+    [400, '{"status":"error","message":"Invalid Interval in minutes"}', 'invalid_drip_feed'],
+    [403, '{"error":"Invalid API key"}', 'upstream_auth_failed'],
+    [422, '\n{\n    "success": false,\n    "message": "Quantity is required"\n}', 'missing_field'],
+    [404, '{"error":"Order not found.","status":"104"}', 'not_found'],
+    [400, '{"error":"Something new"}', 'upstream_refused'],
+    [401, '{"error":"Something new"}', 'upstream_auth_failed'],
+    [400, '<p>notice</p>\n{"error":"Bad link"}', 'invalid_link'],
+    [403, '<html><body>The action you have requested is not allowed.</body></html>', 'upstream_html_response'],
+    [404, '{"message":"Not found"}', 'upstream_error']
+  ]
+  for (const [status, body, code] of cases) t.equal(codeOf(() => answer(status, body)), code, `${status} ${body.slice(0, 40)}`)
+})
+
+t.test('classify: bounded work on huge bodies', async (t) => {
+  const item = '{"service":"1","name":"Followers","category":"C","rate":"1.2500","min":"100","max":"10000","type":"default"}'
+  const catalog = '\n[' + Array.from({ length: 200_000 }, () => item).join(',') + ']'
+  t.ok(catalog.length > 20_000_000, `${Math.round(catalog.length / 1e6)} MB`)
+  let started = performance.now()
+  t.equal((classifyAnswer({ statusCode: 200, headers: {}, body: catalog }) as unknown[]).length, 200_000)
+  t.ok(performance.now() - started < 3000, `a 20 MB catalog parses once (${Math.round(performance.now() - started)} ms)`)
+  const hostile = '<p>' + '>\n{"a":'.repeat(3_000_000) + '}'
+  started = performance.now()
+  t.equal(codeOf(() => classifyAnswer({ statusCode: 200, headers: {}, body: hostile })), 'upstream_html_response')
+  t.ok(performance.now() - started < 3000, `20 MB of JSON starts are tried a bounded number of times (${Math.round(performance.now() - started)} ms)`)
+  const broken = catalog.slice(0, -1) + ',}'
+  started = performance.now()
+  t.equal(codeOf(() => classifyAnswer({ statusCode: 200, headers: {}, body: broken })), 'upstream_invalid_response')
+  t.ok(performance.now() - started < 3000, `a broken 20 MB catalog is not searched (${Math.round(performance.now() - started)} ms)`)
+})
+
+t.test('null answers: the panel does not have the action, except for add', async (t) => {
+  const cases: Array<[string, () => unknown]> = [
+    ['services', () => normaliseServices(null)], ['status', () => normaliseStatus(null, 1)], ['statusMany', () => normaliseStatusMany(null, [1, 2])],
+    ['refill', () => normaliseRefill(null, 1)], ['refillMany', () => normaliseRefillMany(null, [1])], ['refillStatus', () => normaliseRefillStatus(null, 1)],
+    ['refillStatusMany', () => normaliseRefillStatusMany(null, [1])], ['cancel', () => normaliseCancel(null, [1])], ['balance', () => normaliseBalance(null)]
+  ]
+  for (const [name, fn] of cases) t.equal(codeOf(fn), 'upstream_action_unsupported', name)
+  t.equal(codeOf(() => normaliseAdd(null)), 'upstream_invalid_response', 'add: the outcome is not known')
+  t.equal(errorOf(() => normaliseCancel(null, [1])).statusCode, 501)
+})
+
+t.test('success wrappers are opened; the payload may sit under data', async (t) => {
+  t.same(normaliseAdd({ status: 'success', order: 4 }), { order: 4 })
+  t.same(normaliseAdd({ status: 100, order: '1005' }), { order: 1005 })
+  t.same(normaliseAdd({ success: true, data: { order: 5 } }), { order: 5 })
+  t.same(normaliseAdd({ status: '100', data: { order: '6' } }), { order: 6 })
+  t.same(normaliseBalance({ status: 'success', balance: '100.0000', currency: 'USD' }), { balance: '100', currency: 'USD' })
+  t.same(normaliseBalance({ status: 'success', data: { balance: '2.5', currency: 'EUR' } }), { balance: '2.5', currency: 'EUR' })
+  t.same(normaliseStatus({ status: 'success', data: { status: 'Pending', charge: '1' } }, 1).status, 'Pending')
+  t.same(normaliseStatus({ status: 'Success', charge: '1', remains: '0' }, 1).status, 'Success', 'with order fields, "Success" is the order\'s status')
+  t.equal(normaliseStatusMany({ status: 'success', data: { 1: { status: 'Completed' } } }, [1, 2]).get(1)?.ok, true)
+  t.same(normaliseRefill({ success: true, data: { refill: '3' } }, 1), { refill: 3 })
+  t.same(normaliseRefillStatus({ status: 'success', data: { status: 'Completed' } }, 1), { status: 'Completed' })
+  t.same(normaliseCancel({ status: 'success', data: [{ order: 1, cancel: 1 }] }, [1]).get(1), { ok: true, value: true })
+  t.equal(codeOf(() => normaliseAdd({ success: true, data: { error: 'Bad link' } })), 'invalid_link', 'an error inside the wrapper')
+  t.equal(codeOf(() => normaliseAdd({ status: 'success' })), 'upstream_invalid_response', 'a wrapper without an order: outcome unknown')
+  t.equal(codeOf(() => normaliseBalance({ message: 'Unauthenticated.' })), 'upstream_auth_failed', 'an unexpected shape whose message we know')
+})
+
+t.test('services: an empty catalog in any shape is []', async (t) => {
+  for (const body of [[], { data: [] }, { services: [] }, { status: 'success', data: 'Empty Data' }, { status: 'success', data: null }, { success: true, data: [] }, { data: 'No services found' }]) {
+    t.same(normaliseServices(body), [], JSON.stringify(body))
+  }
+  t.equal(codeOf(() => normaliseServices({ data: 'hello' })), 'upstream_invalid_response', 'a string that says nothing of emptiness, without a success marker')
+  t.equal(codeOf(() => normaliseServices({ status: 'error', message: 'Invalid API key' })), 'upstream_auth_failed')
+})
+
+t.test('services: SmartPanel and rental shapes', async (t) => {
+  const smart = normaliseServices(json('[{"service":"1","name":"Likes","category":"\\ud83d\\udcac Comments","rate":"1.2500","min":"100","max":null,"type":"custom_comments","desc":"Real","dripfeed":"1"},{"service":"2","name":"P","category":"C","rate":"2","min":"1","max":"1","type":"mentions_with_hashtags","dripfeed":"0"}]'))
+  t.same(smart[0], { id: 1, name: 'Likes', type: 'Custom Comments', panelType: 'custom_comments', category: '💬 Comments', rate: '1.25', min: 100, max: null, refill: null, cancel: null, dripfeed: true, description: 'Real' })
+  t.same([smart[1]?.type, smart[1]?.dripfeed], ['Mentions with Hashtags', false])
+  const rental = normaliseServices([{ service: 5, name: 'F', type: 'Default', category: 'C', rate: 0.5, min: 10, max: 1000, refill: 'true' }])
+  t.same([rental[0]?.refill, rental[0]?.cancel, rental[0]?.dripfeed, rental[0]?.rate], [true, null, null, '0.5'])
+})
+
+t.test('status: numbers unquoted, start_count null, drip-feed and subscription extras', async (t) => {
+  t.same(normaliseStatus({ charge: 0.09, start_count: 42, status: 'Inprogress', remains: 30, currency: 'USD' }, 1), { charge: '0.09', startCount: 42, status: 'Inprogress', remains: 30, currency: 'USD' })
+  t.same(normaliseStatus({ order: '4', status: 'Pending', charge: '0.0600', start_count: null, remains: '0', currency: 'USD' }, 4), { charge: '0.06', startCount: null, status: 'Pending', remains: 0, currency: 'USD' })
+  t.same(normaliseStatus({ status: 'In progress', runs: '3', orders: [] }, 1), { charge: null, startCount: null, status: 'In progress', remains: null, currency: null, runs: 3, orders: [] })
+  t.same(normaliseStatus({ status: 'Active', runs: 3 }, 1).runs, 3)
+  t.same(normaliseStatus({ status: 'Active', posts: 12 }, 1).posts, 12)
+  t.equal(normaliseStatus({ status: 'Error' }, 1).status, 'Error', 'an order whose status is Error')
+  t.equal(codeOf(() => normaliseStatus({ status: 'error', message: 'Incorrect order ID' }, 1)), 'not_found')
+  const many = normaliseStatusMany(json('{"6":"Incorrect order ID","4":{"order":"4","status":"Pending","charge":"0.0600","start_count":null,"remains":"0","currency":"USD"}}'), [4, 6])
+  t.equal(many.get(4)?.ok, true)
+  const six = many.get(6)
+  t.equal(six?.ok === false && six.error.code, 'not_found', 'a bare string item')
+  t.equal(codeOf(() => normaliseStatusMany({ error: 'Order not found.', status: '104' }, [1, 2])), 'not_found', 'a refusal of the whole multi request')
+})
+
+t.test('cancel and refill: bare strings and reasons in item members', async (t) => {
+  const cancels = normaliseCancel({ 1: 'Incorrect order ID', 2: 1, 3: { cancel: 'Not possible right now' } }, [1, 2, 3])
+  t.equal(cancels.get(1)?.ok === false && cancels.get(1)?.ok === false && (cancels.get(1) as { error: GatewayError }).error.code, 'not_found')
+  t.same(cancels.get(2), { ok: true, value: true })
+  t.equal((cancels.get(3) as { error: GatewayError }).error.code, 'upstream_refused')
+  t.equal((cancels.get(3) as { error: GatewayError }).error.outcomeUnknown, false)
+  const refills = normaliseRefillMany({ 1: 'Refill is disabled for this service', 2: '7', 3: { refill: '0' } }, [1, 2, 3])
+  t.equal((refills.get(1) as { error: GatewayError }).error.code, 'refill_not_allowed')
+  t.same(refills.get(2), { ok: true, value: { refill: 7 } })
+  t.equal((refills.get(3) as { error: GatewayError }).error.code, 'refill_not_allowed')
+  t.equal(errorOf(() => normaliseRefill({ refill: '0' }, 1)).message, 'The panel did not create a refill for this order')
+})
+
+t.test('status vocabulary: spellings of order, subscription and refill statuses', async (t) => {
+  const orders: Array<[string, string]> = [
+    ['Pending', 'pending'], ['In progress', 'in_progress'], ['Inprogress', 'in_progress'], ['IN_PROGRESS', 'in_progress'],
+    ['In progess', 'in_progress'], ['Processing', 'processing'], ['Completed', 'completed'], ['COMPLETED', 'completed'],
+    ['Partial', 'partial'], ['PARTIALLY', 'partial'], ['Partially completed', 'partial'], ['Canceled', 'canceled'],
+    ['Cancelled', 'canceled'], ['Refunded', 'refunded'], ['Error', 'failed'], ['Fail', 'failed'],
+    ['Active', 'in_progress'], ['Paused', 'in_progress'], ['Expired', 'completed'], ['Queued', 'pending'],
+    ['Canceled and refunded', 'canceled'], ['Something new', 'processing']
+  ]
+  for (const [upstream, status] of orders) t.equal(normaliseOrderStatus(upstream), status, upstream)
+  const refills: Array<[string, string]> = [
+    ['Pending', 'pending'], ['In progress', 'in_progress'], ['In progess', 'in_progress'], ['Completed', 'completed'],
+    ['Rejected', 'rejected'], ['Canceled', 'rejected'], ['Error', 'failed'], ['Something new', 'in_progress']
+  ]
+  for (const [upstream, status] of refills) t.equal(refillStatusOf(upstream), status, upstream)
 })
 
 t.test('Retry-After: seconds or an HTTP date, clamped', async (t) => {
