@@ -115,7 +115,6 @@ function payloadOf (body: unknown, action: PanelAction, secrets: Secrets, isPayl
   if (error !== undefined) throw error
   const payload = unwrap(body, isPayload)
   if (payload !== body) {
-    if (payload === null) throw nullAnswer(action)
     const inner = errorBodyOf(payload, secrets, options)
     if (inner !== undefined) throw inner
   }
