@@ -1,23 +1,33 @@
 import { ERRORS, type ErrorCode } from './errors.js'
-import { panelErrorTable } from './upstream/panel-errors.js'
+import { PANEL_ERROR_CODES, PANEL_ERRORS } from './upstream/panel-errors.js'
 
 // docs/errors.md, generated from the error module and the panel error table
 // so the documentation cannot drift from the code.
 
 const FAILURES: Array<[string, ErrorCode]> = [
-  ['HTML page with 2xx/4xx (CDN challenge, login page)', 'upstream_html_response'],
-  ['empty body', 'upstream_empty_response'],
+  ['HTML page with 2xx/4xx and no JSON after it (CDN challenge, login page, firewall block)', 'upstream_html_response'],
+  ['empty body (also `\\n` alone)', 'upstream_empty_response'],
   ['malformed JSON, unexpected shape, oversized body', 'upstream_invalid_response'],
-  ['redirect (3xx)', 'upstream_invalid_response'],
-  ['HTTP 429 (or `{"error":"Too many requests"}`), with its Retry-After', 'upstream_rate_limited'],
-  ['HTTP 5xx, including 52x HTML pages', 'upstream_server_error'],
+  ['`null` to `add` (whether the order was placed is not known)', 'upstream_invalid_response'],
+  ['redirect (3xx, e.g. to a maintenance page)', 'upstream_invalid_response'],
+  ['HTTP 429, with its Retry-After', 'upstream_rate_limited'],
+  ['HTTP 5xx, including 52x HTML pages and a 500 with an empty body', 'upstream_server_error'],
   ['connection refused or reset, socket closed', 'upstream_unavailable'],
   ['no answer within PANEL_TIMEOUT_MS', 'upstream_timeout'],
-  ['`add`/`refill`/`cancel` whose answer was lost, retried with the same Idempotency-Key', 'upstream_outcome_unknown'],
-  ['any other panel error string (its text in `detail`)', 'upstream_error']
+  ['`add`/`refill`/`cancel` whose answer was lost, retried with the same Idempotency-Key', 'upstream_outcome_unknown']
+]
+
+const SHAPES = [
+  '`{"error": "…"}` (also an object `{"message": …}`, a list, or `true` with the text in `message`), HTTP 200 or 4xx',
+  '`{"status": "error" | "fail" | "failed", "message" | "msg" | "description": "…"}`',
+  '`{"success": false, "message": "…"}`',
+  'a numeric code beside the text: `{"error":"API key invalid","status":"102"}`, `"status":108`, `code`, `error_code`',
+  'a bare string as a batch item (`{"6":"Incorrect order ID"}`) or as an item\'s `refill`/`cancel` member',
+  '`null` for any action but `add`: the panel does not offer the action (`upstream_action_unsupported`)'
 ]
 
 const row = (cells: string[]): string => `| ${cells.join(' | ')} |`
+const quoted = (text: string): string => `\`${text.replaceAll('|', '\\|')}\``
 
 export function errorsMarkdown (): string {
   const lines = [
@@ -36,11 +46,39 @@ export function errorsMarkdown (): string {
     '',
     '## What the panel says → what the gateway answers',
     '',
-    row(['panel answer (HTTP 200 `{"error": …}`)', 'code', 'HTTP status']),
+    'A panel that understood the request and said no has **refused** it: the calling tenant gets a 4xx',
+    '(or the code below), nothing is counted against the panel\'s health. A refusal is recognised by its',
+    'shape, whatever the wording:',
+    '',
+    ...SHAPES.map((shape) => `- ${shape}`),
+    '',
+    'Its text is then matched by meaning: each family below has patterns over the text case-folded, with',
+    'punctuation and separators collapsed (so translation keys such as `neworder.error.min_quantity` match',
+    'too). The examples are wordings seen from real panels; the patterns cover more. The panel\'s text,',
+    'scrubbed of secrets, is kept in `detail`.',
+    '',
+    row(['family', 'means', 'examples', 'code', 'HTTP status']),
+    row(['---', '---', '---', '---', '---']),
+    ...PANEL_ERRORS.map((rule) => row([rule.family, rule.means, rule.examples.map(quoted).join('<br>'), `\`${rule.code}\``, String(ERRORS[rule.code].status)])),
+    row(['anything else', 'a refusal no family knows (also an error body without text)', quoted('Service is on maintenance'), '`upstream_refused`', String(ERRORS.upstream_refused.status)]),
+    '',
+    'When no family knows the text, a numeric code beside it decides (`113` is both "insufficient balance"',
+    'and "duplicate link" on the panel that uses these codes, so only the text decides there); a JSON error',
+    'body with HTTP 401 is a credential refusal.',
+    '',
+    row(['panel code', 'family', 'code']),
     row(['---', '---', '---']),
-    ...panelErrorTable().map((r) => row([`\`${r.panelSays}\``, `\`${r.code}\``, String(r.status)])),
+    ...[...PANEL_ERROR_CODES].map(([code, family]) => {
+      const rule = PANEL_ERRORS.find((r) => r.family === family)
+      return row([String(code), family, `\`${rule?.code ?? 'upstream_refused'}\``])
+    }),
+    '',
+    'A credential refusal (`upstream_auth_failed`) is the operator\'s problem: it opens the circuit breaker at once.',
     '',
     '## Panel failures',
+    '',
+    'JSON is read wherever it starts: after whitespace, a BOM, or HTML notices printed before it, whatever',
+    'the content type. What cannot be read that way is a failure:',
     '',
     row(['failure', 'code', 'HTTP status']),
     row(['---', '---', '---']),

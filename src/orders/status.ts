@@ -4,39 +4,69 @@ import type { REFILL_STATUSES } from '../../schemas/refills.js'
 export type OrderStatus = typeof ORDER_STATUSES[number]
 export type RefillStatus = typeof REFILL_STATUSES[number]
 
-// Panels spell statuses many ways ("In progress", "IN_PROGRESS", "Cancelled",
-// "PARTIALLY"); fold case and separators, then look the word up.
+// Panels spell statuses many ways ("In progress", "Inprogress", "IN_PROGRESS",
+// "In progess", "Cancelled", "PARTIALLY"); fold case and separators, then look
+// the word up; a word not in the table is read by its stem ("Partially
+// completed", "Canceled and refunded").
 function fold (status: string): string {
-  return status.toLowerCase().replace(/[^a-z]/g, '')
+  return status.slice(0, 200).toLowerCase().replace(/[^a-z]/g, '')
 }
 
 const ORDER: Record<string, OrderStatus> = {
   pending: 'pending',
   new: 'pending',
   awaiting: 'pending',
+  waiting: 'pending',
+  queued: 'pending',
+  inqueue: 'pending',
   inprogress: 'in_progress',
   inprogess: 'in_progress',
+  progress: 'in_progress',
+  running: 'in_progress',
+  started: 'in_progress',
+  // Subscriptions: Active/Paused are running, Expired/Completed are over.
   active: 'in_progress',
+  paused: 'in_progress',
   processing: 'processing',
   completed: 'completed',
   complete: 'completed',
   success: 'completed',
+  finished: 'completed',
+  done: 'completed',
+  delivered: 'completed',
+  expired: 'completed',
   partial: 'partial',
   partially: 'partial',
   partiallycompleted: 'partial',
   canceled: 'canceled',
   cancelled: 'canceled',
+  cancel: 'canceled',
   refunded: 'refunded',
+  refund: 'refunded',
   error: 'failed',
   fail: 'failed',
   failed: 'failed'
 }
 
+// Stems for spellings the table does not hold, most specific first.
+const ORDER_STEMS: ReadonlyArray<[string, OrderStatus]> = [
+  ['partial', 'partial'],
+  ['refund', 'refunded'],
+  ['cancel', 'canceled'],
+  ['complet', 'completed'],
+  ['inprog', 'in_progress'],
+  ['pend', 'pending'],
+  ['process', 'processing'],
+  ['fail', 'failed'],
+  ['error', 'failed']
+]
+
 const FINAL: ReadonlySet<OrderStatus> = new Set(['completed', 'partial', 'canceled', 'refunded'])
 
 /** Unknown spellings count as `processing`: the order exists and is not final. */
 export function normaliseOrderStatus (upstream: string): OrderStatus {
-  return ORDER[fold(upstream)] ?? 'processing'
+  const key = fold(upstream)
+  return ORDER[key] ?? ORDER_STEMS.find(([stem]) => key.startsWith(stem))?.[1] ?? 'processing'
 }
 
 export function isFinal (status: OrderStatus): boolean {
@@ -45,19 +75,41 @@ export function isFinal (status: OrderStatus): boolean {
 
 const REFILL: Record<string, RefillStatus> = {
   pending: 'pending',
+  new: 'pending',
+  awaiting: 'pending',
+  waiting: 'pending',
+  queued: 'pending',
   inprogress: 'in_progress',
   inprogess: 'in_progress',
   processing: 'in_progress',
+  running: 'in_progress',
+  active: 'in_progress',
   completed: 'completed',
   complete: 'completed',
+  success: 'completed',
+  done: 'completed',
+  finished: 'completed',
   rejected: 'rejected',
   canceled: 'rejected',
   cancelled: 'rejected',
+  refunded: 'rejected',
   error: 'failed',
   fail: 'failed',
   failed: 'failed'
 }
 
+const REFILL_STEMS: ReadonlyArray<[string, RefillStatus]> = [
+  ['reject', 'rejected'],
+  ['cancel', 'rejected'],
+  ['complet', 'completed'],
+  ['inprog', 'in_progress'],
+  ['pend', 'pending'],
+  ['fail', 'failed'],
+  ['error', 'failed']
+]
+
+/** Unknown spellings count as `in_progress`: the refill exists and is not final. */
 export function normaliseRefillStatus (upstream: string): RefillStatus {
-  return REFILL[fold(upstream)] ?? 'in_progress'
+  const key = fold(upstream)
+  return REFILL[key] ?? REFILL_STEMS.find(([stem]) => key.startsWith(stem))?.[1] ?? 'in_progress'
 }

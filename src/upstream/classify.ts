@@ -1,6 +1,5 @@
 import { GatewayError } from '../errors.js'
-import { panelErrorOf } from './normalise.js'
-import { cleanText } from './panel-errors.js'
+import { cleanText, errorBodyOf } from './panel-errors.js'
 
 /** What came back over HTTP, before anything is made of it. */
 export interface PanelHttpAnswer {
@@ -49,7 +48,9 @@ function decode (body: string | Uint8Array): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
-function parseJson (text: string): { ok: true, value: unknown } | { ok: false } {
+type Parsed = { ok: true, value: unknown } | { ok: false }
+
+function parseJson (text: string): Parsed {
   try {
     return { ok: true, value: JSON.parse(text) }
   } catch {
@@ -57,23 +58,67 @@ function parseJson (text: string): { ok: true, value: unknown } | { ok: false } 
   }
 }
 
+// How many later JSON starts are tried after the first: each try parses at most the rest of the body.
+const MAX_JSON_STARTS = 8
+const OPEN_BRACE = 0x7b
+const OPEN_BRACKET = 0x5b
+
+function isSpace (code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d
+}
+
+/**
+ * JSON wherever it starts in a (trimmed) body: the whole body, or the JSON after
+ * what a PHP panel printed before it (HTML notices, plain-text warnings). Bounded
+ * work for any size: a body that starts like JSON and does not parse is not
+ * searched; a later start is only tried where a JSON value could close the body,
+ * after a `>` or a line break, at most MAX_JSON_STARTS times.
+ */
+export function findJson (trimmed: string): Parsed {
+  if (trimmed === '') return { ok: false }
+  const whole = parseJson(trimmed)
+  const first = trimmed.charCodeAt(0)
+  if (whole.ok || first === OPEN_BRACE || first === OPEN_BRACKET) return whole
+  const last = trimmed[trimmed.length - 1]
+  if (last !== '}' && last !== ']') return { ok: false }
+  const open = last === '}' ? '{' : '['
+  let tries = 0
+  let from = 1
+  while (tries < MAX_JSON_STARTS) {
+    const at = trimmed.indexOf(open, from)
+    if (at < 0) break
+    from = at + 1
+    // Look back over whitespace: the start must follow a tag's `>` or a line break.
+    let before = at - 1
+    while (before >= 0 && isSpace(trimmed.charCodeAt(before)) && trimmed[before] !== '\n') before--
+    const previous = before < 0 ? '\n' : trimmed[before]
+    if (previous !== '>' && previous !== '\n') continue
+    tries++
+    const parsed = parseJson(trimmed.slice(at))
+    if (parsed.ok) return parsed
+  }
+  return { ok: false }
+}
+
 /**
  * Turns a panel's HTTP answer into parsed JSON, or throws the GatewayError that
- * describes what went wrong:
+ * describes what went wrong. The content type is never trusted (PHP panels label
+ * JSON text/html), and the JSON is read wherever it starts (after whitespace, a
+ * BOM, HTML notices: see findJson).
  *
- * - 3xx → `upstream_invalid_response` (redirects are not followed: PANEL_URL is wrong);
+ * - 3xx → `upstream_invalid_response` (redirects are not followed: PANEL_URL is
+ *   wrong, or the panel sends us to its maintenance page);
  * - 429 → `upstream_rate_limited` with `retryAfter`;
  * - 5xx → `upstream_server_error`, also when the page is HTML (a CDN's 502/503/52x):
  *   the status says the panel is down, which is the retryable, actionable fact;
- * - 4xx → the mapped panel error when the body is `{"error": …}`, else
+ * - 4xx → with a JSON error body (any shape): the panel's refusal, mapped; else
  *   `upstream_html_response` for HTML (a CDN or firewall block), `upstream_auth_failed`
  *   for a bare 401, `upstream_error` otherwise;
- * - 2xx → empty body `upstream_empty_response`; a body starting with `<`
- *   `upstream_html_response`; unparseable JSON `upstream_invalid_response`
- *   (`upstream_html_response` when labelled text/html). JSON labelled text/html is
- *   accepted: PHP panels often do not set a JSON content type.
+ * - 2xx → empty body `upstream_empty_response`; HTML without JSON after it
+ *   `upstream_html_response`; a body that is not JSON `upstream_invalid_response`
+ *   (`upstream_html_response` when labelled text/html and not starting like JSON).
  *
- * 2xx `{"error": …}` bodies are returned as JSON: the normalisers map them.
+ * 2xx error bodies and `null` are returned as JSON: the normalisers map them.
  */
 export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly string[] = []): unknown {
   const status = answer.statusCode
@@ -86,6 +131,9 @@ export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly strin
   if (status >= 300 && status < 400) {
     const location = headerValue(answer.headers, 'location')
     const where = location === undefined ? '' : ` to ${cleanText(location, secrets)}`
+    if (location !== undefined && /maint/i.test(location)) {
+      return fail('upstream_invalid_response', `The panel redirected (HTTP ${status}${where}): it is in maintenance`)
+    }
     return fail('upstream_invalid_response', `The panel redirected (HTTP ${status}${where}): check PANEL_URL`)
   }
   if (status === 429) {
@@ -96,9 +144,9 @@ export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly strin
     return fail('upstream_server_error', `The panel failed with HTTP ${status}${page}`)
   }
   if (status >= 400 && status < 500) {
-    const json = startsLikeHtml ? { ok: false as const } : parseJson(trimmed)
+    const json = findJson(trimmed)
     if (json.ok) {
-      const error = panelErrorOf(json.value, secrets)
+      const error = errorBodyOf(json.value, secrets, { httpStatus: status })
       if (error !== undefined) throw error
     }
     if (startsLikeHtml || (labelledHtml && !json.ok)) {
@@ -115,15 +163,14 @@ export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly strin
   }
 
   if (trimmed === '') return fail('upstream_empty_response', `The panel answered HTTP ${status} with an empty body`)
+  const json = findJson(trimmed)
+  if (json.ok) return json.value
   if (startsLikeHtml) {
     return fail('upstream_html_response', `The panel answered HTTP ${status} with an HTML page instead of JSON (a CDN challenge, maintenance or error page)`)
   }
-  const json = parseJson(trimmed)
-  if (!json.ok) {
-    if (labelledHtml) return fail('upstream_html_response', `The panel answered HTTP ${status} with an HTML page instead of JSON`)
-    return fail('upstream_invalid_response', `The panel answered HTTP ${status} with a body that is not JSON`)
-  }
-  return json.value
+  // Broken JSON is broken JSON, whatever the label (PHP panels label everything text/html).
+  if (labelledHtml && !/^[{[]/.test(trimmed)) return fail('upstream_html_response', `The panel answered HTTP ${status} with an HTML page instead of JSON`)
+  return fail('upstream_invalid_response', `The panel answered HTTP ${status} with a body that is not JSON`)
 }
 
 function fail (code: ConstructorParameters<typeof GatewayError>[0], detail: string, options: { retryAfter?: number } = {}): never {

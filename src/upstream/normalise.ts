@@ -1,13 +1,17 @@
 import { GatewayError } from '../errors.js'
-import { panelError } from './panel-errors.js'
-import { isRecord, own, toBoolean, toCurrency, toDecimalString, toFlag, toId, toInteger, toText, type Json } from './scalars.js'
+import {
+  errorBodyOf, isText, itemTextError, messageOf, numericCode, panelError, recognisedPanelError, type ErrorBodyOptions
+} from './panel-errors.js'
+import { isRecord, own, toBoolean, toCurrency, toDecimalString, toFlag, toId, toInteger, toLimit, toText, type Json } from './scalars.js'
 import { canonicalType } from './service-types.js'
-import type { ItemResult, PanelBalance, PanelOrderStatus, PanelService } from './types.js'
+import type { ItemResult, PanelAction, PanelBalance, PanelOrderStatus, PanelService } from './types.js'
 
 export { isRecord, toBoolean, toDecimalString, toId, toInteger } from './scalars.js'
 
 // Pure functions from panel JSON (already parsed) to the types of types.ts.
 // Whatever the input, they return or throw a GatewayError, nothing else.
+// Every one first goes through payloadOf: `null` (no such action), an error
+// body in any shape (a refusal), a success wrapper (opened).
 
 type Secrets = readonly string[]
 
@@ -27,36 +31,94 @@ function guard<A extends unknown[], R> (what: string, fn: (...args: A) => R): (.
   }
 }
 
-// ---- errors --------------------------------------------------------------
+// ---- errors and wrappers --------------------------------------------------
 
-/** Whether a value carries a panel error: `error` set to a message, `true` or an object (not `false`/`null`/`""`). */
-function carriesError (value: unknown): value is Json {
-  if (!isRecord(value) || !Object.hasOwn(value, 'error')) return false
-  const error = value.error
-  if (typeof error === 'string') return error.trim() !== ''
-  if (typeof error === 'number') return error !== 0
-  if (error === true) return true
-  if (Array.isArray(error)) return error.length > 0
-  return isRecord(error) && Object.keys(error).length > 0
+/**
+ * The mapped refusal when the body as a whole is a panel error, in any shape
+ * (`{"error": …}`, `{"status":"error","message": …}`, `{"success": false}`, …), else undefined.
+ */
+export function panelErrorOf (body: unknown, secrets: Secrets = [], options: ErrorBodyOptions = {}): GatewayError | undefined {
+  return errorBodyOf(body, secrets, options)
 }
 
-/** The mapped error when the body as a whole is a panel error (`{"error": …}`), else undefined. */
-export function panelErrorOf (body: unknown, secrets: Secrets = []): GatewayError | undefined {
-  try {
-    return carriesError(body) ? panelError(body.error, secrets) : undefined
-  } catch {
-    return undefined
+/** A member that is either a value or an error body (multi answers put item errors there). */
+function nestedError (value: unknown, secrets: Secrets, options: ErrorBodyOptions = {}): GatewayError | undefined {
+  return errorBodyOf(value, secrets, options)
+}
+
+/**
+ * A body that is not the answer we expected. When it still says in words we know
+ * what went wrong (`{"message":"Unauthenticated."}`), that is the error; otherwise
+ * the shape is unexpected.
+ */
+function shapeError (what: string, body: unknown, secrets: Secrets, detail?: string): GatewayError {
+  let text = ''
+  if (typeof body === 'string') text = body
+  else if (isRecord(body)) text = messageOf(own(body, 'message')) || messageOf(own(body, 'msg')) || messageOf(own(body, 'description'))
+  return (text === '' ? undefined : recognisedPanelError(text, secrets)) ??
+    (detail === undefined ? invalid(what) : new GatewayError('upstream_invalid_response', detail))
+}
+
+/** `null` (the rental panel's answer to an action it does not have). */
+function nullAnswer (action: PanelAction): GatewayError {
+  if (action === 'add') {
+    return new GatewayError('upstream_invalid_response', 'The panel answered the add with null: whether it placed the order is not known')
   }
+  return new GatewayError('upstream_action_unsupported', `The panel answered "${action}" with null: it does not offer this action`)
 }
 
-function throwIfPanelError (body: unknown, secrets: Secrets): void {
-  const error = panelErrorOf(body, secrets)
+const SUCCESS_WORDS = new Set(['success', 'successful', 'succeeded', 'ok', 'true'])
+
+/** `{"status":"success"}`, `{"status":100}` (a number or numeric string meaning OK), `true`. */
+export function isSuccessMarker (value: unknown): boolean {
+  if (value === true) return true
+  const code = numericCode(value)
+  if (code !== undefined) return code === 100 || code === 200
+  return typeof value === 'string' && value.length <= 16 && SUCCESS_WORDS.has(value.trim().toLowerCase())
+}
+
+function hasSuccessMarker (body: Json): boolean {
+  return isSuccessMarker(own(body, 'status')) || isSuccessMarker(own(body, 'success'))
+}
+
+/**
+ * The payload of a success wrapper: `{"status":"success","data":{…}}`,
+ * `{"success":true,"data":[…]}`. A body that already is the payload (per
+ * `isPayload`) is kept; `data` is only unwrapped when it holds an object or array.
+ */
+function unwrap (body: unknown, isPayload: (value: Json) => boolean): unknown {
+  let current = body
+  for (let depth = 0; depth < 3; depth++) {
+    if (!isRecord(current) || isPayload(current)) return current
+    const inner = own(current, 'data') ?? own(current, 'result')
+    if (!isRecord(inner) && !Array.isArray(inner)) return current
+    current = inner
+  }
+  return current
+}
+
+function hasIdKey (value: Json): boolean {
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && toId(key) !== null) return true
+  }
+  return false
+}
+
+/**
+ * The common start of every normaliser: `null` means the panel does not have the
+ * action, an error body is the panel's refusal, a wrapper is opened. Item errors
+ * inside the payload are left to the item parsers.
+ */
+function payloadOf (body: unknown, action: PanelAction, secrets: Secrets, isPayload: (value: Json) => boolean, options: ErrorBodyOptions = {}): unknown {
+  if (body === null) throw nullAnswer(action)
+  const error = errorBodyOf(body, secrets, options)
   if (error !== undefined) throw error
-}
-
-/** A member that is either a value or `{"error": …}` (multi answers put item errors there). */
-function nestedError (value: unknown, secrets: Secrets): GatewayError | undefined {
-  return carriesError(value) ? panelError(value.error, secrets) : undefined
+  const payload = unwrap(body, isPayload)
+  if (payload !== body) {
+    const inner = errorBodyOf(payload, secrets, options)
+    if (inner !== undefined) throw inner
+  }
+  return payload
 }
 
 // ---- services ------------------------------------------------------------
@@ -79,16 +141,31 @@ function catalogEntries (body: unknown, depth = 0): Entry[] | undefined {
   return keyed ? entries : undefined
 }
 
+const EMPTY_TEXT = /\b(empty|no (data|services?|records?|results?|items?)|nothing|not found)\b/i
+
+/**
+ * An empty catalog in words: `{"status":"success","data":"Empty Data"}` (SmartPanel),
+ * `{"data":null}` beside a success marker, `{"services":"No services"}`.
+ */
+function isEmptyCatalog (body: unknown): boolean {
+  if (!isRecord(body)) return false
+  for (const name of ['data', 'services']) {
+    if (!Object.hasOwn(body, name)) continue
+    const inner = own(body, name)
+    if (inner === null || (typeof inner === 'string' && inner.trim() === '') || (isRecord(inner) && Object.keys(inner).length === 0)) {
+      return hasSuccessMarker(body)
+    }
+    if (typeof inner === 'string') return hasSuccessMarker(body) || EMPTY_TEXT.test(inner.slice(0, 200))
+  }
+  return false
+}
+
 function parseService (key: string | undefined, item: unknown): PanelService | undefined {
   if (!isRecord(item)) return undefined
   const id = toId(own(item, 'service')) ?? toId(own(item, 'id')) ?? (key === undefined ? null : toId(key))
   const name = toText(own(item, 'name'))
   const rate = toDecimalString(own(item, 'rate') ?? own(item, 'price'))
-  const min = toInteger(own(item, 'min'))
-  const max = toInteger(own(item, 'max'))
-  if (id === null || name === null || rate === null || rate.startsWith('-') || min === null || max === null || min < 0 || max < 0) {
-    return undefined
-  }
+  if (id === null || name === null || rate === null || rate.startsWith('-')) return undefined
   const panelType = toText(own(item, 'type'), 200) ?? 'Default'
   const service: PanelService = {
     id,
@@ -97,11 +174,12 @@ function parseService (key: string | undefined, item: unknown): PanelService | u
     panelType,
     category: toText(own(item, 'category'), 500) ?? 'Uncategorised',
     rate,
-    min,
-    max,
+    // A limit the panel does not state (missing, null, unreadable) is null: the panel checks it.
+    min: toLimit(own(item, 'min')),
+    max: toLimit(own(item, 'max')),
     refill: toFlag(own(item, 'refill')),
     cancel: toFlag(own(item, 'cancel')),
-    dripfeed: toFlag(own(item, 'dripfeed'))
+    dripfeed: toFlag(own(item, 'dripfeed') ?? own(item, 'drip_feed'))
   }
   const description = toText(own(item, 'description') ?? own(item, 'desc'), 10_000)
   if (description !== null) service.description = description
@@ -110,13 +188,16 @@ function parseService (key: string | undefined, item: unknown): PanelService | u
 
 /**
  * The catalog from any of the shapes panels use: a bare array, `{services: […]}`,
- * `{data: […]}` or an object keyed by id. Malformed entries are skipped; a body
- * that is no catalog at all (or whose entries are all unreadable) throws.
+ * `{data: […]}`, a success wrapper, or an object keyed by id; an empty catalog
+ * (`[]`, `{"data":[]}`, `{"status":"success","data":"Empty Data"}`) is `[]`.
+ * Malformed entries are skipped; a body that is no catalog at all (or whose
+ * entries are all unreadable) throws.
  */
 export const normaliseServices = guard('services', (body: unknown, secrets: Secrets = []): PanelService[] => {
-  throwIfPanelError(body, secrets)
-  const entries = catalogEntries(body)
-  if (entries === undefined) throw new GatewayError('upstream_invalid_response', "The panel's services answer is not a catalog")
+  const payload = payloadOf(body, 'services', secrets, () => true)
+  if (isEmptyCatalog(payload)) return []
+  const entries = catalogEntries(payload)
+  if (entries === undefined) throw shapeError('services', payload, secrets, "The panel's services answer is not a catalog")
   const seen = new Set<number>()
   const services: PanelService[] = []
   for (const [key, item] of entries) {
@@ -134,16 +215,18 @@ export const normaliseServices = guard('services', (body: unknown, secrets: Secr
 
 // ---- orders --------------------------------------------------------------
 
-/** `add` → the new order id. */
+/** `add` → the new order id: `{"order":23501}`, `{"status":"success","order":4}`, `{"status":100,"order":"1005"}`. */
 export const normaliseAdd = guard('add', (body: unknown, secrets: Secrets = []): { order: number } => {
-  throwIfPanelError(body, secrets)
-  if (!isRecord(body)) throw invalid('add')
-  const order = own(body, 'order')
+  const payload = payloadOf(body, 'add', secrets, (value) => Object.hasOwn(value, 'order'))
+  if (!isRecord(payload)) throw shapeError('add', payload, secrets)
+  const order = own(payload, 'order')
   const error = nestedError(order, secrets)
   if (error !== undefined) throw error
   const id = toId(order)
-  if (id === null) throw invalid('add')
-  return { order: id }
+  if (id !== null) return { order: id }
+  // `{"order":"Bad link"}`: only a reason we know is taken as a refusal; anything else may hide a placed order.
+  const known = typeof order === 'string' ? recognisedPanelError(order, secrets) : undefined
+  throw known ?? shapeError('add', payload, secrets)
 })
 
 function toIdList (value: unknown): number[] | undefined {
@@ -157,14 +240,24 @@ function toIdList (value: unknown): number[] | undefined {
   return ids
 }
 
-function parseOrderStatus (item: unknown): PanelOrderStatus | undefined {
-  if (!isRecord(item)) return undefined
+// Members only an order's status has: with them, `"status":"Success"` is the order's status, not a wrapper.
+const ORDER_FIELDS = ['charge', 'start_count', 'startCount', 'remains', 'currency', 'runs', 'posts', 'orders']
+
+/** The panel's status string when the record is a status (not a success wrapper), else undefined. */
+function statusOf (item: Json): string | undefined {
   const status = own(item, 'status')
   if (typeof status !== 'string' || status.trim() === '') return undefined
+  if (isSuccessMarker(status) && !ORDER_FIELDS.some((name) => Object.hasOwn(item, name))) return undefined
+  return status.trim().slice(0, 200)
+}
+
+function parseOrderStatus (item: Json): PanelOrderStatus | undefined {
+  const status = statusOf(item)
+  if (status === undefined) return undefined
   const result: PanelOrderStatus = {
     charge: toDecimalString(own(item, 'charge')),
     startCount: toInteger(own(item, 'start_count') ?? own(item, 'startCount')),
-    status: status.trim().slice(0, 200),
+    status,
     remains: toInteger(own(item, 'remains')),
     currency: toCurrency(own(item, 'currency'))
   }
@@ -177,23 +270,35 @@ function parseOrderStatus (item: unknown): PanelOrderStatus | undefined {
   return result
 }
 
+const STATUS_ANSWER: ErrorBodyOptions = { statusAnswer: true }
+
+/** An item that is not a record: a bare string is the panel's refusal for that item (`{"6":"Incorrect order ID"}`). */
+function bareItemError (item: unknown, what: string, secrets: Secrets): GatewayError {
+  return itemTextError(item, secrets) ?? invalid(what)
+}
+
 function statusOrThrow (item: unknown, secrets: Secrets): PanelOrderStatus {
-  const error = nestedError(item, secrets) ?? (isRecord(item) ? nestedError(own(item, 'status'), secrets) : undefined)
+  if (!isRecord(item)) throw bareItemError(item, 'status', secrets)
+  const error = nestedError(item, secrets, STATUS_ANSWER) ?? nestedError(own(item, 'status'), secrets)
   if (error !== undefined) throw error
   const status = parseOrderStatus(item)
-  if (status === undefined) throw invalid('status')
+  if (status === undefined) throw shapeError('status', item, secrets)
   return status
 }
 
+const isStatusRecord = (value: Json): boolean => statusOf(value) !== undefined || Object.hasOwn(value, 'error')
+
 /**
- * One order's status: the single form, or (from some panels) the multi form
- * keyed by the order id.
+ * One order's status: the single form (numbers quoted or not, `start_count: null`,
+ * drip-feed `runs`/`orders`, subscription `posts`), or (from some panels) the
+ * multi form keyed by the order id.
  */
 export const normaliseStatus = guard('status', (body: unknown, order?: number, secrets: Secrets = []): PanelOrderStatus => {
-  throwIfPanelError(body, secrets)
-  if (!isRecord(body)) throw invalid('status')
-  if (Object.hasOwn(body, 'status') || order === undefined) return statusOrThrow(body, secrets)
-  const keyed = own(body, String(order))
+  const key = order === undefined ? undefined : String(order)
+  const payload = payloadOf(body, 'status', secrets, (value) => isStatusRecord(value) || (key !== undefined && Object.hasOwn(value, key)), STATUS_ANSWER)
+  if (!isRecord(payload)) throw shapeError('status', payload, secrets)
+  if (key === undefined || statusOf(payload) !== undefined || !hasIdKey(payload)) return statusOrThrow(payload, secrets)
+  const keyed = own(payload, key)
   if (keyed === undefined) throw invalid('status')
   return statusOrThrow(keyed, secrets)
 })
@@ -254,10 +359,11 @@ function collect<T> (
   ids: readonly number[],
   idMember: string,
   parse: (item: unknown) => T,
+  secrets: Secrets,
   write?: string
 ): Map<number, ItemResult<T>> {
   const items = itemsOf(body, idMember)
-  if (items === undefined) throw invalid(what)
+  if (items === undefined) throw shapeError(what, body, secrets)
   const wanted = new Set(ids)
   const results = new Map<number, ItemResult<T>>()
   for (const [id, item] of items) {
@@ -265,6 +371,8 @@ function collect<T> (
     results.set(id, itemResult(() => parse(item), write))
   }
   if (results.size === 0 && wanted.size > 0) {
+    const known = shapeError(what, body, secrets)
+    if (known.code !== 'upstream_invalid_response') throw known
     throw new GatewayError('upstream_invalid_response', `The panel's ${what} answer holds none of the requested ids`)
   }
   for (const id of wanted) {
@@ -276,87 +384,111 @@ function collect<T> (
   return results
 }
 
-/** Multi status: an object keyed by order id (items may be `{"error": …}`). */
+const isMultiPayload = (value: Json): boolean => hasIdKey(value)
+
+/**
+ * Multi status: an object keyed by order id; items may be `{"error": …}` or a bare
+ * string (`{"6":"Incorrect order ID"}`). A refusal of the whole request
+ * (`{"error":"Order not found.","status":"104"}` from a panel without the multi
+ * form) throws that refusal.
+ */
 export const normaliseStatusMany = guard('status', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<PanelOrderStatus>> => {
-  throwIfPanelError(body, secrets)
+  const payload = payloadOf(body, 'status', secrets, (value) => isMultiPayload(value) || statusOf(value) !== undefined, STATUS_ANSWER)
   const only = orders.length === 1 ? orders[0] : undefined
   // Asked for one id, some panels answer with the single form.
-  if (only !== undefined && isRecord(body) && typeof own(body, 'status') === 'string') {
-    return new Map([[only, itemResult(() => statusOrThrow(body, secrets))]])
+  if (only !== undefined && isRecord(payload) && statusOf(payload) !== undefined && !Object.hasOwn(payload, String(only))) {
+    return new Map([[only, itemResult(() => statusOrThrow(payload, secrets))]])
   }
-  return collect('status', 'order', body, orders, 'order', (item) => statusOrThrow(item, secrets))
+  return collect('status', 'order', payload, orders, 'order', (item) => statusOrThrow(item, secrets), secrets)
 })
 
 // ---- refills -------------------------------------------------------------
 
-function refillOrThrow (item: unknown, secrets: Secrets): { refill: number } {
-  const error = nestedError(item, secrets)
-  if (error !== undefined) throw error
-  if (!isRecord(item)) throw invalid('refill')
-  const refill = own(item, 'refill')
-  const nested = nestedError(refill, secrets)
+const NOTHING = new Set(['0', 'false', 'no', 'none'])
+
+/** The value of a `refill` member (or a bare keyed item): the refill id, or why there is none. */
+function refillValue (value: unknown, secrets: Secrets): { refill: number } {
+  const nested = nestedError(value, secrets)
   if (nested !== undefined) throw nested
-  const id = toId(refill)
-  if (id === null) throw invalid('refill')
-  return { refill: id }
+  const id = toId(value)
+  if (id !== null) return { refill: id }
+  if (value === 0 || value === false || (typeof value === 'string' && NOTHING.has(value.trim().toLowerCase()))) {
+    // The rental panel answers {"refill":"0"} when it did nothing: a refusal, not a broken answer.
+    throw new GatewayError('refill_not_allowed', 'The panel did not create a refill for this order')
+  }
+  if (isText(value)) throw panelError(value, secrets)
+  throw invalid('refill')
 }
 
-/** `refill` → the refill id (`{"refill":"1"}`); an answer in the multi form is read too. */
+function refillOrThrow (item: unknown, secrets: Secrets): { refill: number } {
+  if (!isRecord(item)) return refillValue(item, secrets)
+  const error = nestedError(item, secrets)
+  if (error !== undefined) throw error
+  if (!Object.hasOwn(item, 'refill')) throw shapeError('refill', item, secrets)
+  return refillValue(own(item, 'refill'), secrets)
+}
+
+/** `refill` → the refill id (`{"refill":"1"}`); `{"refill":"0"}` is `refill_not_allowed`; an answer in the multi form is read too. */
 export const normaliseRefill = guard('refill', (body: unknown, order?: number, secrets: Secrets = []): { refill: number } => {
-  throwIfPanelError(body, secrets)
-  if (order !== undefined && (Array.isArray(body) || (isRecord(body) && !Object.hasOwn(body, 'refill')))) {
-    const result = normaliseRefillMany(body, [order], secrets).get(order)
+  const payload = payloadOf(body, 'refill', secrets, (value) => Object.hasOwn(value, 'refill') || isMultiPayload(value))
+  if (order !== undefined && (Array.isArray(payload) || (isRecord(payload) && !Object.hasOwn(payload, 'refill')))) {
+    const result = refillMany(payload, [order], secrets).get(order)
     if (result === undefined) throw invalid('refill')
     if (!result.ok) throw result.error
     return result.value
   }
-  return refillOrThrow(body, secrets)
+  if (!isRecord(payload)) throw shapeError('refill', payload, secrets)
+  return refillOrThrow(payload, secrets)
 })
 
-/** Multi refill: `[{"order":1,"refill":1},{"order":3,"refill":{"error":"Incorrect order ID"}}]`. */
+function refillMany (payload: unknown, orders: readonly number[], secrets: Secrets): Map<number, ItemResult<{ refill: number }>> {
+  return collect('refill', 'order', payload, orders, 'order', (item) => refillOrThrow(item, secrets), secrets, 'refill')
+}
+
+/** Multi refill: `[{"order":1,"refill":1},{"order":3,"refill":{"error":"Incorrect order ID"}}]`; a bare string member is a refusal. */
 export const normaliseRefillMany = guard('refill', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<{ refill: number }>> => {
-  throwIfPanelError(body, secrets)
-  return collect('refill', 'order', body, orders, 'order', (item) => refillOrThrow(item, secrets), 'refill')
+  return refillMany(payloadOf(body, 'refill', secrets, (value) => isMultiPayload(value)), orders, secrets)
 })
 
 function refillStatusOrThrow (item: unknown, secrets: Secrets): { status: string } {
-  const error = nestedError(item, secrets)
+  if (!isRecord(item)) throw bareItemError(item, 'refill_status', secrets)
+  const error = nestedError(item, secrets, STATUS_ANSWER)
   if (error !== undefined) throw error
-  if (!isRecord(item)) throw invalid('refill_status')
   const status = own(item, 'status')
   const nested = nestedError(status, secrets)
   if (nested !== undefined) throw nested
-  if (typeof status !== 'string' || status.trim() === '') throw invalid('refill_status')
+  if (typeof status !== 'string' || status.trim() === '') throw shapeError('refill_status', item, secrets)
   return { status: status.trim().slice(0, 200) }
 }
 
 /** `refill_status` → `{"status":"Completed"}`; `status` may be `{"error": …}`. */
 export const normaliseRefillStatus = guard('refill_status', (body: unknown, refill?: number, secrets: Secrets = []): { status: string } => {
-  throwIfPanelError(body, secrets)
-  if (refill !== undefined && (Array.isArray(body) || (isRecord(body) && !Object.hasOwn(body, 'status')))) {
-    const result = normaliseRefillStatusMany(body, [refill], secrets).get(refill)
+  const key = refill === undefined ? undefined : String(refill)
+  const payload = payloadOf(body, 'refill_status', secrets, (value) => isStatusRecord(value) || isMultiPayload(value), STATUS_ANSWER)
+  if (refill !== undefined && (Array.isArray(payload) || (isRecord(payload) && !Object.hasOwn(payload, 'status') && key !== undefined && hasIdKey(payload)))) {
+    const result = refillStatusMany(payload, [refill], secrets).get(refill)
     if (result === undefined) throw invalid('refill_status')
     if (!result.ok) throw result.error
     return result.value
   }
-  return refillStatusOrThrow(body, secrets)
+  return refillStatusOrThrow(payload, secrets)
 })
+
+function refillStatusMany (payload: unknown, refills: readonly number[], secrets: Secrets): Map<number, ItemResult<{ status: string }>> {
+  return collect('refill_status', 'refill', payload, refills, 'refill', (item) => refillStatusOrThrow(item, secrets), secrets)
+}
 
 /** Multi refill status: `[{"refill":1,"status":"Completed"},{"refill":3,"status":{"error":"Refill not found"}}]`. */
 export const normaliseRefillStatusMany = guard('refill_status', (body: unknown, refills: readonly number[], secrets: Secrets = []): Map<number, ItemResult<{ status: string }>> => {
-  throwIfPanelError(body, secrets)
-  return collect('refill_status', 'refill', body, refills, 'refill', (item) => refillStatusOrThrow(item, secrets))
+  return refillStatusMany(payloadOf(body, 'refill_status', secrets, (value) => isMultiPayload(value), STATUS_ANSWER), refills, secrets)
 })
 
 // ---- cancel --------------------------------------------------------------
 
 const FALSE = new Set(['0', 'false', 'no', ''])
 
-function cancelOrThrow (item: unknown, secrets: Secrets): true {
-  const error = nestedError(item, secrets)
-  if (error !== undefined) throw error
-  if (!isRecord(item)) throw invalid('cancel')
-  const cancel = own(item, 'cancel')
+/** The value of a `cancel` member (or a bare keyed item). */
+function cancelValue (cancel: unknown, secrets: Secrets): true {
   const nested = nestedError(cancel, secrets)
   if (nested !== undefined) throw nested
   if (toBoolean(cancel)) return true
@@ -364,27 +496,35 @@ function cancelOrThrow (item: unknown, secrets: Secrets): true {
     throw new GatewayError('cancel_not_allowed', 'The panel did not cancel this order')
   }
   // Some panels put the reason straight into `cancel`.
-  if (typeof cancel === 'string') throw panelError(cancel, secrets)
+  if (isText(cancel)) throw panelError(cancel, secrets)
   throw invalid('cancel')
+}
+
+function cancelOrThrow (item: unknown, secrets: Secrets): true {
+  if (!isRecord(item)) return cancelValue(item, secrets)
+  const error = nestedError(item, secrets)
+  if (error !== undefined) throw error
+  if (!Object.hasOwn(item, 'cancel')) throw shapeError('cancel', item, secrets)
+  return cancelValue(own(item, 'cancel'), secrets)
 }
 
 /** Multi cancel: `[{"order":9,"cancel":{"error":"Incorrect order ID"}},{"order":2,"cancel":1}]`. */
 export const normaliseCancel = guard('cancel', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<true>> => {
-  throwIfPanelError(body, secrets)
+  const payload = payloadOf(body, 'cancel', secrets, (value) => Object.hasOwn(value, 'cancel') || isMultiPayload(value))
   const only = orders.length === 1 ? orders[0] : undefined
-  if (only !== undefined && isRecord(body) && Object.hasOwn(body, 'cancel')) {
-    return new Map([[only, itemResult(() => cancelOrThrow(body, secrets), 'cancel')]])
+  if (only !== undefined && isRecord(payload) && Object.hasOwn(payload, 'cancel')) {
+    return new Map([[only, itemResult(() => cancelOrThrow(payload, secrets), 'cancel')]])
   }
-  return collect('cancel', 'order', body, orders, 'order', (item) => cancelOrThrow(item, secrets), 'cancel')
+  return collect('cancel', 'order', payload, orders, 'order', (item) => cancelOrThrow(item, secrets), secrets, 'cancel')
 })
 
 // ---- balance -------------------------------------------------------------
 
-/** `{"balance":"100.84292","currency":"USD"}`; a missing currency is "" (unknown), never guessed. */
+/** `{"balance":"100.84292","currency":"USD"}` (also in a success wrapper); a missing currency is "" (unknown), never guessed. */
 export const normaliseBalance = guard('balance', (body: unknown, secrets: Secrets = []): PanelBalance => {
-  throwIfPanelError(body, secrets)
-  if (!isRecord(body)) throw invalid('balance')
-  const balance = toDecimalString(own(body, 'balance'))
-  if (balance === null) throw invalid('balance')
-  return { balance, currency: toCurrency(own(body, 'currency')) ?? '' }
+  const payload = payloadOf(body, 'balance', secrets, (value) => Object.hasOwn(value, 'balance'))
+  if (!isRecord(payload)) throw shapeError('balance', payload, secrets)
+  const balance = toDecimalString(own(payload, 'balance'))
+  if (balance === null) throw shapeError('balance', payload, secrets)
+  return { balance, currency: toCurrency(own(payload, 'currency')) ?? '' }
 })

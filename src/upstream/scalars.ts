@@ -99,6 +99,12 @@ export function toFlag (value: unknown): boolean | null {
   return null
 }
 
+/** An order limit (`min`/`max`): a non-negative integer, or null when missing, null, negative or unreadable. */
+export function toLimit (value: unknown): number | null {
+  const n = toInteger(value)
+  return n === null || n < 0 ? null : n
+}
+
 export function toText (value: unknown, max = 1000): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   if (typeof value !== 'string') return null

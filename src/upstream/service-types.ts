@@ -38,9 +38,28 @@ const ALIASES: Record<string, CanonicalType> = {
   mentionswithhashtag: 'Mentions with Hashtags',
   commentlike: 'Comment Likes',
   commentreply: 'Comment Replies',
+  mentionshashtags: 'Mentions with Hashtags',
+  mentionwithhashtag: 'Mentions with Hashtags',
+  mentionscustomlists: 'Mentions Custom List',
+  mentioncustomlist: 'Mentions Custom List',
+  mentionuserfollowers: 'Mentions User Followers',
+  mentionmedialikers: 'Mentions Media Likers',
+  mention: 'Mentions',
+  customcommentspackages: 'Custom Comments Package',
+  commentslikes: 'Comment Likes',
+  commentsreplies: 'Comment Replies',
+  commentreplies: 'Comment Replies',
   polls: 'Poll',
+  pollvotes: 'Poll',
+  invitesfromgroup: 'Invites from Groups',
+  invitefromgroups: 'Invites from Groups',
+  groupinvites: 'Invites from Groups',
   webtraffics: 'Web Traffic',
-  packages: 'Package'
+  traffic: 'Web Traffic',
+  packages: 'Package',
+  subs: 'Subscriptions',
+  normal: 'Default',
+  standard: 'Default'
 }
 
 const BY_KEY = new Map<string, CanonicalType>([

@@ -234,7 +234,7 @@ const READ_FAULTS: Array<[string, (n: number) => Reply, string, number, number]>
   ['wrong key', () => ok({ error: 'Invalid API key' }), 'upstream_auth_failed', 502, 1],
   ['"Too many requests" with HTTP 200 (a 429 in disguise: retried)', () => ok({ error: 'Too many requests' }), 'upstream_rate_limited', 503, 3],
   ['"Incorrect request" with HTTP 200', () => ok({ error: 'Incorrect request' }), 'upstream_bad_request', 422, 1],
-  ['unknown panel error echoing the key', () => ok({ error: `Something odd with ${keyEcho}` }), 'upstream_error', 502, 1],
+  ['unknown panel error echoing the key', () => ok({ error: `Something odd with ${keyEcho}` }), 'upstream_refused', 422, 1],
   ['redirect', () => ({ status: 301, headers: { location: `https://panel.example/api/v2?key=${encodeURIComponent(KEY)}` } }), 'upstream_invalid_response', 502, 1],
   ['CDN block 403 HTML', () => ({ status: 403, headers: { 'content-type': 'text/html' }, body: '<html>Attention Required</html>' }), 'upstream_html_response', 502, 1],
   ['400 with a panel error', () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"Incorrect request"}' }), 'upstream_bad_request', 422, 1],
@@ -257,7 +257,7 @@ t.test('wrong key: the detail names the configuration', async (t) => {
   const panel = await fakePanel(t, () => ok({ error: 'Invalid API key' }))
   const { client } = makeClient(t, panel.url)
   const err = await failure(t, client.services())
-  t.equal(err.message, "The panel rejected the gateway's API key; check PANEL_KEY")
+  t.match(err.message, /^The panel rejected the gateway's API key or account; check PANEL_KEY and the panel account: Invalid API key$/)
 })
 
 t.test('reads are retried: 500 then 200 succeeds with 2 hits', async (t) => {

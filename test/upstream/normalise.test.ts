@@ -7,6 +7,7 @@ import {
 } from '../../src/upstream/normalise.js'
 import { PANEL_ERRORS, panelError, panelErrorTable } from '../../src/upstream/panel-errors.js'
 import { classifyAnswer, parseRetryAfter } from '../../src/upstream/classify.js'
+import { normaliseOrderStatus, normaliseRefillStatus as refillStatusOf } from '../../src/orders/status.js'
 
 const KEY = 'k3y-SECRET-0123456789abcdef'
 
@@ -100,10 +101,11 @@ t.test('services: malformed entries are skipped, not fatal', async (t) => {
     { service: 1, name: 'duplicate id', rate: '2', min: 1, max: 2 },
     { service: 8, name: { nested: true }, rate: '1', min: 1, max: 2 }
   ])
-  t.same(services.map((s) => s.id), [1])
+  t.same(services.map((s) => s.id), [1, 6])
   t.equal(services[0]?.name, 'A')
   t.equal(services[0]?.type, 'Default', 'a missing type is Default')
   t.equal(services[0]?.refill, null, 'a missing flag is null: the panel does not say')
+  t.same([services[1]?.min, services[1]?.max], [null, 2], 'a missing limit is null, not a reason to drop the service')
 })
 
 t.test('services: description and prototype-named keys', async (t) => {
@@ -114,9 +116,10 @@ t.test('services: description and prototype-named keys', async (t) => {
 })
 
 t.test('services: a body that is not a catalog is upstream_invalid_response', async (t) => {
-  for (const body of [null, 42, 'services', true, {}, { foo: 'bar' }, { services: 'none' }, [1, 2, 3], [null, {}]]) {
+  for (const body of [42, 'services', true, {}, { foo: 'bar' }, { services: 'none' }, [1, 2, 3], [null, {}]]) {
     t.equal(codeOf(() => normaliseServices(body)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseServices(null)), 'upstream_action_unsupported', 'null: the panel has no such action')
   t.same(normaliseServices([]), [], 'an empty array is an empty catalog')
   t.same(normaliseServices({ services: [] }), [])
   t.equal(codeOf(() => normaliseServices({ error: 'Invalid API key' })), 'upstream_auth_failed')
@@ -131,6 +134,7 @@ t.test('add: the order id, as a number or a string', async (t) => {
   for (const body of [{}, { order: 0 }, { order: 'x' }, [], null, { order: null }]) {
     t.equal(codeOf(() => normaliseAdd(body)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseAdd({ order: 'Bad link' })), 'invalid_link', 'a known reason in place of the id')
 })
 
 const DOC_STATUS = '{"charge":"0.27819","start_count":"3572","status":"Partial","remains":"157","currency":"USD"}'
@@ -157,9 +161,10 @@ t.test('status: missing numbers are null, negative remains kept, extras read', a
   t.same(normaliseStatus({ status: 'Active', orders: '7,8' }).orders, [7, 8])
   t.equal(codeOf(() => normaliseStatus({ error: 'Incorrect order ID' }, 1)), 'not_found')
   t.equal(codeOf(() => normaliseStatus({ status: { error: 'Incorrect order ID' } }, 1)), 'not_found')
-  for (const body of [{}, { status: '' }, { status: 3 }, [], 'Completed', null]) {
+  for (const body of [{}, { status: '' }, { status: 3 }, [], 'Completed']) {
     t.equal(codeOf(() => normaliseStatus(body, 1)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseStatus(null, 1)), 'upstream_action_unsupported')
 })
 
 t.test('status multi: the documented answer, with an item error, and every id present', async (t) => {
@@ -182,7 +187,7 @@ t.test('status multi: ids not asked for are ignored, a malformed item is an item
   const results = normaliseStatusMany({ 1: { status: 'Completed' }, 2: 'garbage', 3: { status: 'Pending' } }, [1, 2])
   t.same([...results.keys()].sort(), [1, 2])
   const two = results.get(2)
-  t.equal(two?.ok === false && two.error.code, 'upstream_invalid_response')
+  t.equal(two?.ok === false && two.error.code, 'upstream_refused', 'a bare string item is the panel\'s refusal for that id')
   const fromArray = normaliseStatusMany([{ order: 4, status: 'Completed' }, { order: '5', error: 'Incorrect order ID' }], [4, 5])
   t.equal(fromArray.get(4)?.ok, true)
   const five = fromArray.get(5)
@@ -200,9 +205,12 @@ t.test('refill: single {"refill":"1"} and the multi array', async (t) => {
   t.equal(codeOf(() => normaliseRefill({ refill: { error: 'The order is not completed' } }, 3)), 'order_not_completed')
   t.same(normaliseRefill([{ order: 3, refill: 9 }], 3), { refill: 9 }, 'multi form for one order')
   t.same(normaliseRefill({ 3: { refill: '9' } }, 3), { refill: 9 }, 'keyed by order')
-  for (const body of [{}, { refill: 'x' }, { refill: 0 }, null, 5]) {
+  for (const body of [{}, { refill: '1.5' }, { refill: null }, 5, 'x']) {
     t.equal(codeOf(() => normaliseRefill(body, 3)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseRefill({ refill: 0 }, 3)), 'refill_not_allowed', 'refill 0: the panel did nothing')
+  t.equal(codeOf(() => normaliseRefill({ refill: 'x' }, 3)), 'upstream_refused', 'a string in place of the id is the reason')
+  t.equal(codeOf(() => normaliseRefill(null, 3)), 'upstream_action_unsupported')
   const many = normaliseRefillMany(json('[{"order":1,"refill":1},{"order":3,"refill":{"error":"Incorrect order ID"}}]'), [1, 3, 4])
   t.same(many.get(1), { ok: true, value: { refill: 1 } })
   const three = many.get(3)
@@ -211,8 +219,11 @@ t.test('refill: single {"refill":"1"} and the multi array', async (t) => {
   t.equal(four?.ok === false && four.error.code, 'upstream_invalid_response')
   t.equal(four?.ok === false && four.error.outcomeUnknown, true, 'a refill left out may still have been placed')
   t.equal(three?.ok === false && three.error.outcomeUnknown, false, 'a panel error is definite')
-  const odd = normaliseRefillMany([{ order: 1, refill: 'what' }, { order: 2, refill: 3 }], [1, 2]).get(1)
+  const odd = normaliseRefillMany([{ order: 1, refill: '1.5' }, { order: 2, refill: 3 }], [1, 2]).get(1)
   t.equal(odd?.ok === false && odd.error.outcomeUnknown, true, 'an unreadable refill item')
+  const said = normaliseRefillMany([{ order: 1, refill: 'what' }, { order: 2, refill: 3 }], [1, 2]).get(1)
+  t.equal(said?.ok === false && said.error.code, 'upstream_refused', 'a string member is the panel\'s reason')
+  t.equal(said?.ok === false && said.error.outcomeUnknown, false, 'a refusal is definite')
 })
 
 t.test('refill_status: single and multi, status may be {"error"}', async (t) => {
@@ -249,9 +260,10 @@ t.test('balance: decimal string and currency', async (t) => {
   t.same(normaliseBalance(json('{"balance":"100.84292","currency":"USD"}')), { balance: '100.84292', currency: 'USD' })
   t.same(normaliseBalance({ balance: '$1,000.50', currency: 'usd' }), { balance: '1000.5', currency: 'USD' })
   t.same(normaliseBalance({ balance: 0 }), { balance: '0', currency: '' }, 'a missing currency is not guessed')
-  for (const body of [{}, { balance: 'NaN' }, { balance: 'Infinity' }, [], null, { balance: { v: 1 } }]) {
+  for (const body of [{}, { balance: 'NaN' }, { balance: 'Infinity' }, [], { balance: { v: 1 } }]) {
     t.equal(codeOf(() => normaliseBalance(body)), 'upstream_invalid_response', JSON.stringify(body))
   }
+  t.equal(codeOf(() => normaliseBalance(null)), 'upstream_action_unsupported')
   t.equal(codeOf(() => normaliseBalance({ error: 'Invalid API key' })), 'upstream_auth_failed')
 })
 
@@ -291,14 +303,15 @@ t.test('panel error table: every documented string maps to its code', async (t) 
     for (const example of rule.examples) t.equal(panelError(example).code, rule.code, `table example "${example}"`)
   }
   t.ok(panelErrorTable().length >= expected.length - 2, 'the README table has a row per example')
-  t.equal(panelError('Invalid API key').message, "The panel rejected the gateway's API key; check PANEL_KEY")
+  t.match(panelError('Invalid API key').message, /check PANEL_KEY.*Invalid API key/, 'the detail names the configuration and keeps the panel\'s words')
   t.match(panelError('Quantity less than minimal 50').message, /50/, 'the limit is kept in the detail')
   t.equal(panelError('Too many requests').retryAfter, 1)
 })
 
-t.test('panel error table: unknown messages are upstream_error with a clean, bounded detail', async (t) => {
+t.test('panel error table: unknown messages are upstream_refused with a clean, bounded detail', async (t) => {
   const unknown = panelError('Service is on maintenance', [KEY])
-  t.equal(unknown.code, 'upstream_error')
+  t.equal(unknown.code, 'upstream_refused')
+  t.equal(unknown.statusCode, 422)
   t.match(unknown.message, /Service is on maintenance/)
   const long = panelError('x'.repeat(100_000), [KEY])
   t.ok(long.message.length < 300, 'truncated')
@@ -311,9 +324,9 @@ t.test('panel error table: unknown messages are upstream_error with a clean, bou
   t.notMatch(split.message, KEY, 'a key split by a control character is scrubbed too')
   t.equal(panelError({ message: 'Bad link' }).code, 'invalid_link', '{message} objects are read')
   t.equal(panelError(['Incorrect order ID']).code, 'not_found')
-  t.equal(panelError(true).code, 'upstream_error')
-  t.equal(panelError(null).code, 'upstream_error')
-  t.equal(panelError(12).code, 'upstream_error')
+  t.equal(panelError(true).code, 'upstream_refused', 'an error without text is a refusal all the same')
+  t.equal(panelError(null).code, 'upstream_refused')
+  t.equal(panelError(12).code, 'upstream_refused')
   t.equal(panelErrorOf({ error: '' }), undefined, 'an empty error is no error')
   t.equal(panelErrorOf({ error: null }), undefined)
   t.equal(panelErrorOf({ error: 0 }), undefined)
@@ -361,6 +374,152 @@ t.test('classify: HTTP answers to JSON or the specific error', async (t) => {
   t.equal(errorOf(() => answer(429, '')).retryAfter, 1, 'Retry-After defaults to 1')
   t.equal(errorOf(() => answer(429, '', { 'retry-after': '999999' })).retryAfter, 3600, 'clamped')
   t.match(errorOf(() => answer(301, '', { location: 'https://x.example/api/v2' })).message, /check PANEL_URL/)
+})
+
+t.test('classify: JSON wherever it starts, whatever the content type', async (t) => {
+  const html = { 'content-type': 'text/html; charset=UTF-8' }
+  const answer = (body: string, statusCode = 200, headers: Record<string, string> = html): unknown =>
+    classifyAnswer({ statusCode, headers, body }, [KEY])
+  t.same(answer('\n{\n    "status": "success",\n    "order": 4\n}'), { status: 'success', order: 4 }, 'a leading newline, pretty printed')
+  t.same(answer('  {"status":100,"order":"1005"}'), { status: 100, order: '1005' }, 'two leading spaces')
+  t.equal(answer('  null'), null, 'null is an answer (the normalisers decide what it means)')
+  t.same(answer('\ufeff\n {"a":1}'), { a: 1 }, 'a BOM and whitespace')
+  const notice = '<div style="border:1px solid #990000;padding-left:20px;margin:0 0 10px 0;">\n\n<h4>A PHP Error was encountered</h4>\n\n<p>Severity: 8192</p>\n<p>Message:  Function create_function() is deprecated {x}</p>\n<p>Filename: core/Common.php</p>\n<p>Line Number: 12</p>\n\n</div>'
+  t.same(answer(`${notice}${notice}${notice}{"status":"success","order": 20}`), { status: 'success', order: 20 }, 'JSON after three PHP notices')
+  t.same(answer(`${notice}\n{\n    "status": "success",\n    "order": 21\n}`), { status: 'success', order: 21 }, 'pretty JSON after a notice and a newline')
+  t.same(answer('<br />\n<b>Warning</b>:  Undefined variable $x in <b>/var/www/api.php</b> on line <b>12</b><br />\n  {"error":"Order not found.","status":"104"}'), { error: 'Order not found.', status: '104' }, 'after a plain PHP warning')
+  t.same(answer('Warning: something odd on line 3\n{"order":7}', 200, {}), { order: 7 }, 'after a plain-text warning line')
+  t.equal(codeOf(() => answer(`${notice}`)), 'upstream_html_response', 'notices and no JSON')
+  t.equal(codeOf(() => answer('<html><body><pre>{"order":1}</pre></body></html>')), 'upstream_html_response', 'JSON inside a page is no answer')
+  t.equal(codeOf(() => answer('\n')), 'upstream_empty_response', 'a newline alone')
+  t.equal(codeOf(() => answer('\n', 500)), 'upstream_server_error')
+  t.equal(codeOf(() => answer('', 303, { location: '/maintenance' })), 'upstream_invalid_response')
+  t.match(errorOf(() => answer('', 303, { location: '/maintenance' })).message, /maintenance/)
+  t.equal(codeOf(() => answer('{"order": 5')), 'upstream_invalid_response', 'broken JSON labelled text/html is not an HTML page')
+  t.equal(codeOf(() => answer('x{"order":5}', 200, {})), 'upstream_invalid_response', 'a start must follow a tag or a line break')
+})
+
+t.test('classify: a 4xx with an error body in any shape is the panel\'s refusal', async (t) => {
+  const answer = (statusCode: number, body: string): unknown => classifyAnswer({ statusCode, headers: { 'content-type': 'text/html' }, body }, [KEY])
+  const cases: Array<[number, string, string]> = [
+    [400, '{"status":"error","message":"Invalid Interval in minutes"}', 'invalid_drip_feed'],
+    [403, '{"error":"Invalid API key"}', 'upstream_auth_failed'],
+    [422, '\n{\n    "success": false,\n    "message": "Quantity is required"\n}', 'missing_field'],
+    [404, '{"error":"Order not found.","status":"104"}', 'not_found'],
+    [400, '{"error":"Something new"}', 'upstream_refused'],
+    [401, '{"error":"Something new"}', 'upstream_auth_failed'],
+    [400, '<p>notice</p>\n{"error":"Bad link"}', 'invalid_link'],
+    [403, '<html><body>The action you have requested is not allowed.</body></html>', 'upstream_html_response'],
+    [404, '{"message":"Not found"}', 'upstream_error']
+  ]
+  for (const [status, body, code] of cases) t.equal(codeOf(() => answer(status, body)), code, `${status} ${body.slice(0, 40)}`)
+})
+
+t.test('classify: bounded work on huge bodies', async (t) => {
+  const item = '{"service":"1","name":"Followers","category":"C","rate":"1.2500","min":"100","max":"10000","type":"default"}'
+  const catalog = '\n[' + Array.from({ length: 200_000 }, () => item).join(',') + ']'
+  t.ok(catalog.length > 20_000_000, `${Math.round(catalog.length / 1e6)} MB`)
+  let started = performance.now()
+  t.equal((classifyAnswer({ statusCode: 200, headers: {}, body: catalog }) as unknown[]).length, 200_000)
+  t.ok(performance.now() - started < 3000, `a 20 MB catalog parses once (${Math.round(performance.now() - started)} ms)`)
+  const hostile = '<p>' + '>\n{"a":'.repeat(3_000_000) + '}'
+  started = performance.now()
+  t.equal(codeOf(() => classifyAnswer({ statusCode: 200, headers: {}, body: hostile })), 'upstream_html_response')
+  t.ok(performance.now() - started < 3000, `20 MB of JSON starts are tried a bounded number of times (${Math.round(performance.now() - started)} ms)`)
+  const broken = catalog.slice(0, -1) + ',}'
+  started = performance.now()
+  t.equal(codeOf(() => classifyAnswer({ statusCode: 200, headers: {}, body: broken })), 'upstream_invalid_response')
+  t.ok(performance.now() - started < 3000, `a broken 20 MB catalog is not searched (${Math.round(performance.now() - started)} ms)`)
+})
+
+t.test('null answers: the panel does not have the action, except for add', async (t) => {
+  const cases: Array<[string, () => unknown]> = [
+    ['services', () => normaliseServices(null)], ['status', () => normaliseStatus(null, 1)], ['statusMany', () => normaliseStatusMany(null, [1, 2])],
+    ['refill', () => normaliseRefill(null, 1)], ['refillMany', () => normaliseRefillMany(null, [1])], ['refillStatus', () => normaliseRefillStatus(null, 1)],
+    ['refillStatusMany', () => normaliseRefillStatusMany(null, [1])], ['cancel', () => normaliseCancel(null, [1])], ['balance', () => normaliseBalance(null)]
+  ]
+  for (const [name, fn] of cases) t.equal(codeOf(fn), 'upstream_action_unsupported', name)
+  t.equal(codeOf(() => normaliseAdd(null)), 'upstream_invalid_response', 'add: the outcome is not known')
+  t.equal(errorOf(() => normaliseCancel(null, [1])).statusCode, 501)
+})
+
+t.test('success wrappers are opened; the payload may sit under data', async (t) => {
+  t.same(normaliseAdd({ status: 'success', order: 4 }), { order: 4 })
+  t.same(normaliseAdd({ status: 100, order: '1005' }), { order: 1005 })
+  t.same(normaliseAdd({ success: true, data: { order: 5 } }), { order: 5 })
+  t.same(normaliseAdd({ status: '100', data: { order: '6' } }), { order: 6 })
+  t.same(normaliseBalance({ status: 'success', balance: '100.0000', currency: 'USD' }), { balance: '100', currency: 'USD' })
+  t.same(normaliseBalance({ status: 'success', data: { balance: '2.5', currency: 'EUR' } }), { balance: '2.5', currency: 'EUR' })
+  t.same(normaliseStatus({ status: 'success', data: { status: 'Pending', charge: '1' } }, 1).status, 'Pending')
+  t.same(normaliseStatus({ status: 'Success', charge: '1', remains: '0' }, 1).status, 'Success', 'with order fields, "Success" is the order\'s status')
+  t.equal(normaliseStatusMany({ status: 'success', data: { 1: { status: 'Completed' } } }, [1, 2]).get(1)?.ok, true)
+  t.same(normaliseRefill({ success: true, data: { refill: '3' } }, 1), { refill: 3 })
+  t.same(normaliseRefillStatus({ status: 'success', data: { status: 'Completed' } }, 1), { status: 'Completed' })
+  t.same(normaliseCancel({ status: 'success', data: [{ order: 1, cancel: 1 }] }, [1]).get(1), { ok: true, value: true })
+  t.equal(codeOf(() => normaliseAdd({ success: true, data: { error: 'Bad link' } })), 'invalid_link', 'an error inside the wrapper')
+  t.equal(codeOf(() => normaliseAdd({ status: 'success' })), 'upstream_invalid_response', 'a wrapper without an order: outcome unknown')
+  t.equal(codeOf(() => normaliseBalance({ message: 'Unauthenticated.' })), 'upstream_auth_failed', 'an unexpected shape whose message we know')
+})
+
+t.test('services: an empty catalog in any shape is []', async (t) => {
+  for (const body of [[], { data: [] }, { services: [] }, { status: 'success', data: 'Empty Data' }, { status: 'success', data: null }, { success: true, data: [] }, { data: 'No services found' }]) {
+    t.same(normaliseServices(body), [], JSON.stringify(body))
+  }
+  t.equal(codeOf(() => normaliseServices({ data: 'hello' })), 'upstream_invalid_response', 'a string that says nothing of emptiness, without a success marker')
+  t.equal(codeOf(() => normaliseServices({ status: 'error', message: 'Invalid API key' })), 'upstream_auth_failed')
+})
+
+t.test('services: SmartPanel and rental shapes', async (t) => {
+  const smart = normaliseServices(json('[{"service":"1","name":"Likes","category":"\\ud83d\\udcac Comments","rate":"1.2500","min":"100","max":null,"type":"custom_comments","desc":"Real","dripfeed":"1"},{"service":"2","name":"P","category":"C","rate":"2","min":"1","max":"1","type":"mentions_with_hashtags","dripfeed":"0"}]'))
+  t.same(smart[0], { id: 1, name: 'Likes', type: 'Custom Comments', panelType: 'custom_comments', category: '💬 Comments', rate: '1.25', min: 100, max: null, refill: null, cancel: null, dripfeed: true, description: 'Real' })
+  t.same([smart[1]?.type, smart[1]?.dripfeed], ['Mentions with Hashtags', false])
+  const rental = normaliseServices([{ service: 5, name: 'F', type: 'Default', category: 'C', rate: 0.5, min: 10, max: 1000, refill: 'true' }])
+  t.same([rental[0]?.refill, rental[0]?.cancel, rental[0]?.dripfeed, rental[0]?.rate], [true, null, null, '0.5'])
+})
+
+t.test('status: numbers unquoted, start_count null, drip-feed and subscription extras', async (t) => {
+  t.same(normaliseStatus({ charge: 0.09, start_count: 42, status: 'Inprogress', remains: 30, currency: 'USD' }, 1), { charge: '0.09', startCount: 42, status: 'Inprogress', remains: 30, currency: 'USD' })
+  t.same(normaliseStatus({ order: '4', status: 'Pending', charge: '0.0600', start_count: null, remains: '0', currency: 'USD' }, 4), { charge: '0.06', startCount: null, status: 'Pending', remains: 0, currency: 'USD' })
+  t.same(normaliseStatus({ status: 'In progress', runs: '3', orders: [] }, 1), { charge: null, startCount: null, status: 'In progress', remains: null, currency: null, runs: 3, orders: [] })
+  t.same(normaliseStatus({ status: 'Active', runs: 3 }, 1).runs, 3)
+  t.same(normaliseStatus({ status: 'Active', posts: 12 }, 1).posts, 12)
+  t.equal(normaliseStatus({ status: 'Error' }, 1).status, 'Error', 'an order whose status is Error')
+  t.equal(codeOf(() => normaliseStatus({ status: 'error', message: 'Incorrect order ID' }, 1)), 'not_found')
+  const many = normaliseStatusMany(json('{"6":"Incorrect order ID","4":{"order":"4","status":"Pending","charge":"0.0600","start_count":null,"remains":"0","currency":"USD"}}'), [4, 6])
+  t.equal(many.get(4)?.ok, true)
+  const six = many.get(6)
+  t.equal(six?.ok === false && six.error.code, 'not_found', 'a bare string item')
+  t.equal(codeOf(() => normaliseStatusMany({ error: 'Order not found.', status: '104' }, [1, 2])), 'not_found', 'a refusal of the whole multi request')
+})
+
+t.test('cancel and refill: bare strings and reasons in item members', async (t) => {
+  const cancels = normaliseCancel({ 1: 'Incorrect order ID', 2: 1, 3: { cancel: 'Not possible right now' } }, [1, 2, 3])
+  t.equal(cancels.get(1)?.ok === false && cancels.get(1)?.ok === false && (cancels.get(1) as { error: GatewayError }).error.code, 'not_found')
+  t.same(cancels.get(2), { ok: true, value: true })
+  t.equal((cancels.get(3) as { error: GatewayError }).error.code, 'upstream_refused')
+  t.equal((cancels.get(3) as { error: GatewayError }).error.outcomeUnknown, false)
+  const refills = normaliseRefillMany({ 1: 'Refill is disabled for this service', 2: '7', 3: { refill: '0' } }, [1, 2, 3])
+  t.equal((refills.get(1) as { error: GatewayError }).error.code, 'refill_not_allowed')
+  t.same(refills.get(2), { ok: true, value: { refill: 7 } })
+  t.equal((refills.get(3) as { error: GatewayError }).error.code, 'refill_not_allowed')
+  t.equal(errorOf(() => normaliseRefill({ refill: '0' }, 1)).message, 'The panel did not create a refill for this order')
+})
+
+t.test('status vocabulary: spellings of order, subscription and refill statuses', async (t) => {
+  const orders: Array<[string, string]> = [
+    ['Pending', 'pending'], ['In progress', 'in_progress'], ['Inprogress', 'in_progress'], ['IN_PROGRESS', 'in_progress'],
+    ['In progess', 'in_progress'], ['Processing', 'processing'], ['Completed', 'completed'], ['COMPLETED', 'completed'],
+    ['Partial', 'partial'], ['PARTIALLY', 'partial'], ['Partially completed', 'partial'], ['Canceled', 'canceled'],
+    ['Cancelled', 'canceled'], ['Refunded', 'refunded'], ['Error', 'failed'], ['Fail', 'failed'],
+    ['Active', 'in_progress'], ['Paused', 'in_progress'], ['Expired', 'completed'], ['Queued', 'pending'],
+    ['Canceled and refunded', 'canceled'], ['Something new', 'processing']
+  ]
+  for (const [upstream, status] of orders) t.equal(normaliseOrderStatus(upstream), status, upstream)
+  const refills: Array<[string, string]> = [
+    ['Pending', 'pending'], ['In progress', 'in_progress'], ['In progess', 'in_progress'], ['Completed', 'completed'],
+    ['Rejected', 'rejected'], ['Canceled', 'rejected'], ['Error', 'failed'], ['Something new', 'in_progress']
+  ]
+  for (const [upstream, status] of refills) t.equal(refillStatusOf(upstream), status, upstream)
 })
 
 t.test('Retry-After: seconds or an HTTP date, clamped', async (t) => {
