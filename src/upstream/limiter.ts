@@ -6,6 +6,10 @@ import { GatewayError } from '../errors.js'
 // queue per tenant in front of two gates that every tenant shares.
 
 const WINDOW_MS = 1000
+// Starts are also paced, a burst of at most a tenth of the second's budget at
+// once: otherwise whoever comes first spends the whole second in one burst and
+// a tenant arriving just after waits for the window to slide, up to a second.
+const BURST_SHARE = 10
 
 export interface LimiterOptions {
   /** Panel calls in flight at once, all tenants together. */
@@ -76,6 +80,10 @@ export class Limiter {
   readonly #waiting = new Set<Tenant>()
   // Start times of the last `maxPerSecond` calls, oldest first.
   readonly #starts: number[] = []
+  readonly #spacingMs: number
+  readonly #burst: number
+  // When the pacing would let the next start through with no burst left (GCRA's theoretical arrival time).
+  #paceAt = -Infinity
   #inFlight = 0
   #queued = 0
   #seq = 0
@@ -90,6 +98,8 @@ export class Limiter {
     }
     this.#max = options.maxConcurrency
     this.#perSecond = options.maxPerSecond
+    this.#spacingMs = WINDOW_MS / options.maxPerSecond
+    this.#burst = Math.max(1, Math.floor(options.maxPerSecond / BURST_SHARE))
     this.#queueLimit = options.queueLimit
     this.#now = options.now ?? (() => performance.now())
   }
@@ -206,14 +216,17 @@ export class Limiter {
     if (state.queue.length === 0 && state.inFlight === 0) this.#tenants.delete(state.name)
   }
 
-  /** ms until the rate gate lets one more call start. */
+  /** ms until the rate gate lets one more call start: at most `maxPerSecond` in any second, paced. */
   #rateWaitMs (): number {
-    if (this.#starts.length < this.#perSecond) return 0
-    return Math.max(0, (this.#starts[0] as number) + WINDOW_MS - this.#now())
+    const now = this.#now()
+    const pace = Math.max(0, this.#paceAt - (this.#burst - 1) * this.#spacingMs - now)
+    if (this.#starts.length < this.#perSecond) return pace
+    return Math.max(pace, (this.#starts[0] as number) + WINDOW_MS - now)
   }
 
   #start (state: Tenant): Release {
     const now = this.#now()
+    this.#paceAt = Math.max(this.#paceAt, now) + this.#spacingMs
     this.#starts.push(now)
     if (this.#starts.length > this.#perSecond) this.#starts.shift()
     this.#inFlight++

@@ -1,7 +1,11 @@
 import { CircuitBreaker, type BreakerOptions, type BreakerPermit, type BreakerStats, type StateListener } from './breaker.js'
 import { Limiter, type LimiterOptions, type LimiterStats, type Release } from './limiter.js'
+import { GatewayError } from '../errors.js'
+import { normaliseBalance } from './normalise.js'
+import { AUTH_FAILED_DETAIL } from './panel-errors.js'
 import type { RateGate } from './shared-rate.js'
-import type { PanelCall, PanelTransport } from './types.js'
+import { verdictOf } from './verdict.js'
+import type { PanelAction, PanelCall, PanelTransport } from './types.js'
 
 export interface ResilienceOptions {
   /**
@@ -27,6 +31,21 @@ export interface ResilientTransport extends PanelTransport {
   onStateChange: (listener: StateListener) => () => void
 }
 
+// Calls that carry nothing but the key: a credentials refusal of one of these is about the key.
+const KEY_ONLY: ReadonlySet<PanelAction> = new Set(['balance', 'services'])
+
+/**
+ * A credentials-like refusal of a call that carried a tenant's input (an order,
+ * ids) may be about that input ("this account is suspended" of the link's
+ * account): it is the panel's verdict on the key only when a call carrying
+ * nothing but the key is refused too. Otherwise it is the tenant's refusal.
+ */
+function notTheKey (err: GatewayError): GatewayError {
+  const lead = `${AUTH_FAILED_DETAIL}: `
+  const said = err.message.startsWith(lead) ? err.message.slice(lead.length) : err.message
+  return new GatewayError('upstream_refused', `The panel refused the request: ${said}`, { cause: err })
+}
+
 /**
  * Every panel call (a multi call is one) passes the circuit breaker and the
  * tenant-fair limiter. An open circuit fails at once, before queueing; the
@@ -37,6 +56,14 @@ export function withResilience (inner: PanelTransport, options: ResilienceOption
   if (!Number.isFinite(options.queueTimeoutMs) || options.queueTimeoutMs < 0) throw new RangeError('queueTimeoutMs must be a non-negative number')
   const breaker = new CircuitBreaker({ ...options.breaker, now })
   const limiter = new Limiter({ ...options.limiter, now })
+  // One key check at a time however many refusals ask for it.
+  let checkingKey: Promise<boolean> | undefined
+
+  async function keyRefused (): Promise<boolean> {
+    checkingKey ??= call('balance', {}, normaliseBalance).then(() => false, (err: unknown) => verdictOf(err) === 'credentials')
+      .finally(() => { checkingKey = undefined })
+    return await checkingKey
+  }
 
   const call: PanelCall = async (action, form, parse, callOptions) => {
     breaker.check()
@@ -52,16 +79,22 @@ export function withResilience (inner: PanelTransport, options: ResilienceOption
       release()
       throw err
     }
+    let value
     try {
-      const value = await inner.call(action, form, parse, callOptions)
-      permit.success()
-      return value
+      value = await inner.call(action, form, parse, callOptions)
     } catch (err) {
-      permit.settle(err)
-      throw err
-    } finally {
       release()
+      if (verdictOf(err) !== 'credentials' || KEY_ONLY.has(action)) {
+        permit.settle(err)
+        throw err
+      }
+      permit.success()
+      // The key check goes through this same path: a refused key opens the circuit there.
+      throw await keyRefused() ? err : notTheKey(err as GatewayError)
     }
+    release()
+    permit.success()
+    return value
   }
 
   return {

@@ -138,15 +138,17 @@ t.test('SmartPanel: every answer of §3a through the real client', async (t) => 
   await refusal(t, panel, SMARTPANEL.intervalInvalid, async () => await c.add({ ...ADD, runs: 3, interval: 7 }), { code: 'invalid_drip_feed', detail: /Invalid Interval in minutes/, hits: 1 }, '{"status":"error","message":…}')
   await refusal(t, panel, SMARTPANEL.quantityRequired, async () => await c.add({ service: 3, link: 'https://instagram.com/p/abc' }), { code: 'missing_field', field: 'quantity', detail: /Quantity is required/ }, 'a package without quantity')
 
-  const unsupported: Array<[string, () => Promise<unknown>]> = [
-    ['refill', async () => await c.refill(4)],
-    ['refill (multi)', async () => await c.refillMany([4, 5])],
-    ['refill_status', async () => await c.refillStatus(1)],
-    ['refill_status (multi)', async () => await c.refillStatusMany([1, 2])],
-    ['cancel', async () => await c.cancel([4])]
+  // Once the panel said it lacks an action, the client answers so without asking again.
+  const unsupported: Array<[string, () => Promise<unknown>, number]> = [
+    ['refill', async () => await c.refill(4), 1],
+    ['refill (multi)', async () => await c.refillMany([4, 5]), 0],
+    ['refill_status', async () => await c.refillStatus(1), 1],
+    ['refill_status (multi)', async () => await c.refillStatusMany([1, 2]), 0],
+    ['cancel', async () => await c.cancel([4]), 1],
+    ['cancel again', async () => await c.cancel([4]), 0]
   ]
-  for (const [name, call] of unsupported) {
-    await refusal(t, panel, SMARTPANEL.actionInvalid, call, { code: 'upstream_action_unsupported', detail: /This action is Invalid/, hits: 1 }, `${name}: "This action is Invalid"`)
+  for (const [name, call, hits] of unsupported) {
+    await refusal(t, panel, SMARTPANEL.actionInvalid, call, { code: 'upstream_action_unsupported', detail: /does not offer the .* action \(.*This action is Invalid/, hits }, `${name}: "This action is Invalid"`)
   }
 
   await refusal(t, panel, SMARTPANEL.addNewlineOnly, async () => await c.add(ADD), { code: 'upstream_empty_response', outcomeUnknown: true, hits: 1 }, '"\\n" alone to add (the order exists)')
@@ -187,11 +189,24 @@ t.test('rental panel: every answer of §3b through the real client', async (t) =
   t.equal(funds?.statusCode, 402)
   await refusal(t, panel, RENTAL.duplicateLink, async () => await c.add(ADD), { code: 'duplicate_active_order', detail: /same link/ }, '113 (duplicate link)')
 
-  // No multi forms: the whole request is refused, even for ids that exist. Another layer
-  // learns this and falls back to one call per id.
-  await refusal(t, panel, RENTAL.orderNotFound, async () => await c.statusMany([1005, 1006]), { code: 'not_found', hits: 1 }, 'orders= answered with one error')
-  await refusal(t, panel, RENTAL.orderNotFound, async () => await c.refillMany([1005, 1006]), { code: 'not_found', hits: 1 }, 'refill orders= answered with one error')
-  await refusal(t, panel, RENTAL.orderNotFound, async () => await c.refillStatusMany([5, 6]), { code: 'not_found', hits: 1 }, 'refills= answered with one error')
+  // No multi forms: the whole request is refused, even for ids that exist; the client
+  // then asks one id per call, and from then on at once.
+  panel.set(RENTAL.orderNotFound)
+  const perId: Array<[string, () => Promise<Map<number, { ok: boolean }>>, string, string[]]> = [
+    ['status', async () => await c.statusMany([1005, 1006]), 'order', ['1005', '1006']],
+    ['refill', async () => await c.refillMany([1005, 1006]), 'order', ['1005', '1006']],
+    ['refill_status', async () => await c.refillStatusMany([5, 6]), 'refill', ['5', '6']]
+  ]
+  for (const [action, call, field, ids] of perId) {
+    let before = panel.hits()
+    const items = await call()
+    t.same([...items.values()].map((item) => item.ok), [false, false], `${action}: each id has its own answer`)
+    t.equal(panel.hits() - before, 3, `${action}: the multi form once, then one call per id`)
+    t.same(panel.forms.slice(-2).map((form) => form.get(field)), ids)
+    before = panel.hits()
+    await call()
+    t.equal(panel.hits() - before, 2, `${action}: learned, one call per id at once`)
+  }
 
   await refusal(t, panel, RENTAL.unknownAction, async () => await c.cancel([1005]), { code: 'upstream_action_unsupported', hits: 1 }, 'cancel: "  null"')
   await refusal(t, panel, RENTAL.unknownAction, async () => await c.refillStatus(5), { code: 'upstream_action_unsupported', hits: 1 }, 'refill_status: "  null"')

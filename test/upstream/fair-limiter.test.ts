@@ -116,23 +116,25 @@ t.test('under the rate gate alone, fast calls of two tenants also alternate and 
   t.same(starts.map(([, at]) => at), [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000], 'one start per second')
 })
 
-t.test('a start held back only by the rate happens when the window opens; a newcomer waits at most one turn', async (t) => {
+t.test('starts are paced through the second; a start held back only by the rate happens when the gate opens; a newcomer waits at most one turn', async (t) => {
+  // 2 a second: one start every 500 ms (a burst of a tenth of the budget, at least 1).
   const h = harness(t, { maxConcurrency: 100, maxPerSecond: 2 })
-  h.calls('A', 2)
-  await settle()
-  h.release('A')
-  h.release('A')
-  // Queued 10 ms before the window opens, so the wake-up timer is short; however
-  // early or late it fires, nothing can start until the clock says so.
-  h.clock.now = 990
   h.calls('A', 300)
+  await settle()
+  t.same(h.starts, ['A'], 'the first tenant does not spend the whole second at once')
+  // Queued 10 ms before the gate opens, so the wake-up timer is short; however
+  // early or late it fires, nothing can start until the clock says so.
+  h.clock.now = 490
   h.calls('B', 1)
   await settle()
-  t.same(h.starts, ['A', 'A'], 'nothing starts while the window is full')
+  t.same(h.starts, ['A'], 'nothing starts before the pace allows')
+  h.clock.now = 500
+  await until(() => h.starts.length === 2)
+  t.same(h.starts, ['A', 'B'], 'B, arriving behind 299 of A\'s calls, has the very next start')
   h.clock.now = 1000
-  await until(() => h.starts.length === 4)
-  t.same(h.starts, ['A', 'A', 'A', 'B'], 'A\'s turn began first; B has the very next start')
-  t.match(h.limiter.stats(), { started: 4, queued: 299, tenantsWaiting: 1 })
+  await until(() => h.starts.length === 3)
+  t.same(h.starts, ['A', 'B', 'A'])
+  t.match(h.limiter.stats(), { started: 3, queued: 298, tenantsWaiting: 1 })
 })
 
 t.test('a tenant alone uses every slot', async (t) => {
