@@ -1,13 +1,9 @@
 import t, { type Test } from 'tap'
 import { REFILL_STATUSES } from '../../schemas/refills.js'
-import { CASES, breakerState, defaultOrder, dialectGateway, type DialectCase, type DialectGateway } from '../fixtures/dialects.js'
+import { CASES, breakerState, defaultOrder, dialectGateway, keyNeverShown, type DialectCase, type DialectGateway } from '../fixtures/dialects.js'
 
 // Refills and cancels through the gateway against every simulator dialect: a
 // panel without the action answers a clear 501 naming it, never a broken circuit.
-
-function keyNeverShown (t: Test, gw: DialectGateway): void {
-  t.notOk(gw.bodies.some((body) => body.includes(gw.sim.key)), 'no answer holds the panel key')
-}
 
 /** The action is missing on this panel: 501 naming it, the circuit closed, for one order and for many. */
 async function unsupported (t: Test, gw: DialectGateway, action: 'refill' | 'cancel', ids: number[]): Promise<void> {

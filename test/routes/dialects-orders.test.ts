@@ -1,9 +1,9 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { Decimal } from 'decimal.js'
 import { defaultCatalog } from '../../src/simulator/index.js'
 import { ORDER_STATUSES } from '../../schemas/orders.js'
 import {
-  BODIES, CASES, PANEL_FIELDS, breakerState, defaultOrder, dialectGateway, isServiceType, serviceOf, services,
+  BODIES, CASES, PANEL_FIELDS, breakerState, defaultOrder, dialectGateway, keyNeverShown, isServiceType, serviceOf, services,
   type DialectGateway, type Service
 } from '../fixtures/dialects.js'
 
@@ -11,10 +11,6 @@ import {
 // dialect: what a tenant sees must not depend on which panel is behind.
 
 const MONEY = /^-?\d+(\.\d+)?$/
-
-function keyNeverShown (t: Test, gw: DialectGateway): void {
-  t.notOk(gw.bodies.some((body) => body.includes(gw.sim.key)), 'no answer holds the panel key')
-}
 
 async function spendToday (gw: DialectGateway): Promise<string> {
   return (await gw.request({ url: '/me' })).json().spend.today
