@@ -134,7 +134,7 @@ class Batch {
     let results: Map<number, ItemResult<PanelOrderStatus>>
     try {
       this.#options.onBatch?.(ids.length)
-      results = await this.#ask(ids)
+      results = await this.#panel.statusMany(ids)
     } catch (error) {
       for (const id of ids) this.#fetching.delete(id)
       const failed = { ok: false as const, error: asGatewayError(error) }
@@ -148,18 +148,6 @@ class Batch {
       for (const waiter of batch.get(id) ?? []) waiter(result)
     }
     this.#idleCheck()
-  }
-
-  /**
-   * A lone id is asked in the single form every panel reads: the multi form of
-   * one id teaches nothing, and a panel without it (the rental script) would
-   * refuse it and be asked again, two calls for every single lookup. (Its
-   * refusal, thrown, becomes that id's answer in #fetch.)
-   */
-  async #ask (ids: number[]): Promise<Map<number, ItemResult<PanelOrderStatus>>> {
-    const [only] = ids
-    if (ids.length !== 1 || only === undefined) return await this.#panel.statusMany(ids)
-    return new Map([[only, { ok: true, value: await this.#panel.status(only) }]])
   }
 
   #idleCheck (): void {

@@ -92,14 +92,15 @@ class Api implements PanelApi {
    */
   async #many<T> (action: MultiAction, ids: number[], multi: (ids: number[]) => Promise<Map<number, ItemResult<T>>>, one: (id: number) => Promise<T>): Promise<Map<number, ItemResult<T>>> {
     if (ids.length === 0) return new Map()
-    if (this.#caps.multi(action) !== false) {
+    // A lone id goes in the single form every panel reads: its multi form teaches nothing.
+    if (ids.length > 1 && this.#caps.multi(action) !== false) {
       try {
         const results = await multi(ids)
-        if (ids.length > 1) this.#caps.learnMulti(action, true)
+        this.#caps.learnMulti(action, true)
         return results
       } catch (err) {
         if (!refusedWhole(err)) throw err
-        if (ids.length > 1) this.#caps.learnMulti(action, false)
+        this.#caps.learnMulti(action, false)
       }
     }
     const results = await Promise.all(ids.map(async (id): Promise<ItemResult<T>> => {

@@ -72,12 +72,9 @@ function refillCase (c: DialectCase): void {
 // The client sends the multi form even for one id (src/upstream/client.ts, #many);
 // a panel without multi forms refuses it as a whole and is asked again in the
 // single form, and one id never teaches it that the form is missing.
-const ONE_ID_TWICE = 'one id in a batch route costs two panel calls on a panel without multi forms: ' +
-  'client.ts #many should send one id in the single form (or learn multi=false when the single form answers after a whole refusal)'
-
 function oneIdCase (c: DialectCase): void {
   if (!c.refill) return
-  t.test(`${c.name}: one order through the batch refill routes is one panel call each`, { todo: c.multiForms ? false : ONE_ID_TWICE }, async (t) => {
+  t.test(`${c.name}: one order through the batch refill routes is one panel call each`, async (t) => {
     const gw = await dialectGateway(t, c)
     const order = await defaultOrder(gw, (s) => s.refill !== false, 'https://instagram.com/one')
     gw.sim.setOrderStatus(order.panelOrderId, 'Completed')
