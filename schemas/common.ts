@@ -36,8 +36,7 @@ export const Money = Type.String({
 export const IdList = Type.String({
   pattern: '^\\s*\\d+(\\s*,\\s*\\d+)*\\s*,?\\s*$',
   maxLength: 20000,
-  description: 'Comma-separated ids (at most 1000)',
-  examples: ['23501,23502,23503']
+  description: 'Comma-separated ids (at most 1000), e.g. `280579752111782,37762303109429`'
 })
 
 /** Single-line text: no control characters (CR/LF would smuggle lines into the panel form). */

@@ -22,8 +22,7 @@ export const ServicesQuery = Type.Object({
   type: Type.Optional(Type.String({
     maxLength: 100,
     description: 'Order type, canonical or as the panel spells it; case, spaces, `_` and `-` do not matter ' +
-      '(`custom_comments`, `Custom Comments` and `custom comments` all match `type` Custom Comments)',
-    examples: ['Custom Comments']
+      '(`custom_comments`, `Custom Comments` and `custom comments` all match `type` Custom Comments)'
   })),
   q: Type.Optional(Type.String({ maxLength: 200, description: 'Words that must all appear in the name (case-insensitive)' })),
   refill: Type.Optional(Type.Boolean({ description: '`true`: services that state refill is available; `false`: services that state it is not. A service whose panel does not say (`refill: null`) matches neither' })),

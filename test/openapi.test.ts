@@ -24,6 +24,21 @@ t.test('GET /openapi.json serves the spec without a key, with every route and it
   t.ok(spec.components.schemas.Problem, 'the problem schema is shared, not repeated')
 })
 
+t.test('no query parameter carries an example: Swagger UI would fill it in and "Try it out" would filter by it', async (t) => {
+  const { app } = await gateway(t)
+  const spec = (await app.inject({ url: '/openapi.json' })).json()
+  const prefilled: string[] = []
+  for (const [path, operations] of Object.entries<Record<string, { parameters?: Array<{ name: string, in: string, example?: unknown, examples?: unknown, schema?: { example?: unknown, examples?: unknown } }> }>>(spec.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      for (const p of operation.parameters ?? []) {
+        if (p.in !== 'query') continue
+        if (p.example !== undefined || p.examples !== undefined || p.schema?.example !== undefined || p.schema?.examples !== undefined) prefilled.push(`${method} ${path} ${p.in} ${p.name}`)
+      }
+    }
+  }
+  t.same(prefilled, [])
+})
+
 t.test('GET /docs serves Swagger UI without a key', async (t) => {
   const { app } = await gateway(t)
   const res = await app.inject({ url: '/docs/' })
