@@ -35,11 +35,13 @@ t.test('one tenant\'s 100 refused orders and 300 concurrent batch cancels leave 
     t.equal(res.statusCode, 201)
     ids.push(res.json().id)
   }
+  // The refused orders repeat the link of an active order the cancels leave alone.
+  t.equal((await gw.request({ method: 'POST', url: '/orders', payload: { service: 1, link: 'https://x.test/kept', quantity: 50 } })).statusCode, 201)
   const spentBefore = (await gw.request({ method: 'GET', url: '/me' })).json().spend.today
   gw.sim.resetCalls()
 
   // The flood: refused orders (the panel says the link has an active order) and batch cancels.
-  const refused = Array.from({ length: REFUSED }, async () => await gw.request({ method: 'POST', url: '/orders', payload: { service: 1, link: 'https://x.test/p/0', quantity: 50 } }))
+  const refused = Array.from({ length: REFUSED }, async () => await gw.request({ method: 'POST', url: '/orders', payload: { service: 1, link: 'https://x.test/kept', quantity: 50 } }))
   const cancels = Array.from({ length: CANCELS }, async () => await gw.request({ method: 'POST', url: '/orders/cancel', payload: { orders: ids } }))
 
   // The other tenant arrives once the flood is queued.
