@@ -4,7 +4,7 @@ import { getBalanceSchema } from '../schemas/balance.js'
 
 const balance: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/balance', { schema: getBalanceSchema, config: { scope: 'balance:read' } }, async (request) => {
-    return await app.panel.forTenant(String(principalOf(request).tenant.id)).balance()
+    return await app.panel.forTenant(principalOf(request).tenant.id).balance()
   })
 }
 

@@ -14,7 +14,7 @@ const cancels: FastifyPluginAsyncTypebox = async (app) => {
       const { allowed, refused } = await actionable(app, tenant.id, [id], 'cancel')
       const refusal = refused.get(id)
       if (refusal !== undefined && !refusal.ok) throw refusal.error
-      const result = (await onPanel(allowed, async (panelIds) => await app.panel.forTenant(String(tenant.id)).cancel(panelIds))).get(id)
+      const result = (await onPanel(allowed, async (panelIds) => await app.panel.forTenant(tenant.id).cancel(panelIds))).get(id)
       if (result === undefined) throw new GatewayError('upstream_invalid_response', 'The panel did not answer for this order')
       if (!result.ok) throw result.error
       return { status: 202, body: { id, cancelRequested: true as const } }
@@ -26,7 +26,7 @@ const cancels: FastifyPluginAsyncTypebox = async (app) => {
     const ids = request.body.orders
     return await idempotent(tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, ids, 'cancel')
-      const results = await onPanel(allowed, async (panelIds) => await app.panel.forTenant(String(tenant.id)).cancel(panelIds))
+      const results = await onPanel(allowed, async (panelIds) => await app.panel.forTenant(tenant.id).cancel(panelIds))
       throwIfPanelFailed(results)
       return {
         status: 200,

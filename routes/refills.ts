@@ -24,7 +24,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
       if (refusal !== undefined && !refusal.ok) throw refusal.error
       const order = allowed.get(id)
       if (order === undefined) throw new GatewayError('internal_error', 'order neither allowed nor refused')
-      const { refill } = await app.panel.forTenant(String(tenant.id)).refill(order.panelOrderId)
+      const { refill } = await app.panel.forTenant(tenant.id).refill(order.panelOrderId)
       const stored = await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: refill })
       return { status: 201, body: { id: stored.id, order: id, panelRefillId: refill }, headers: { location: `/refills/${stored.id}` } }
     })
@@ -35,7 +35,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
     const ids = request.body.orders
     return await idempotent(tenant.id, request, reply, async () => {
       const { allowed, refused } = await actionable(app, tenant.id, ids, 'refill')
-      const panel = app.panel.forTenant(String(tenant.id))
+      const panel = app.panel.forTenant(tenant.id)
       const results = await onPanel(allowed, async (panelIds) => await panel.refillMany(panelIds))
       throwIfPanelFailed(results)
       const recorded = new Map<number, StoredRefill>()
@@ -64,14 +64,14 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
     const refill = (await app.store.getRefills(tenant.id, [id])).get(id)
     if (refill === undefined) throw notFound(id)
     if (refill.panel !== app.ledger.panel) throw new GatewayError('order_not_on_panel', `The panel no longer knows refill ${id} by its id (it was replaced)`)
-    const { status } = await app.panel.forTenant(String(tenant.id)).refillStatus(refill.panelRefillId)
+    const { status } = await app.panel.forTenant(tenant.id).refillStatus(refill.panelRefillId)
     return toRefillStatus(refill, status)
   })
 
   app.get('/refills', { schema: listRefillsSchema, config: { scope: 'orders:read' } }, async (request) => {
     const ids = parseIds(request.query.ids)
     const { tenant } = principalOf(request)
-    const panel = app.panel.forTenant(String(tenant.id))
+    const panel = app.panel.forTenant(tenant.id)
     const owned = await app.store.getRefills(tenant.id, ids)
     const askable = [...owned.values()].filter((refill) => refill.panel === app.ledger.panel)
     const answers = await chunked(askable.map((refill) => refill.panelRefillId), async (chunk) => await panel.refillStatusMany(chunk))

@@ -56,7 +56,7 @@ export async function orderStatuses (deps: { store: Store, statuses: StatusLooku
     else if (askable(order, deps.ledger.panel)) live.push(order)
     else results.set(id, { ok: true, value: fromStore(order) })
   }
-  const fetched = await deps.statuses.many(live.map((order) => order.panelOrderId), String(tenantId))
+  const fetched = await deps.statuses.many(live.map((order) => order.panelOrderId), tenantId)
   await Promise.all(live.map(async (order) => {
     const result = fetched.get(order.panelOrderId)
     if (result === undefined || !result.ok) {

@@ -100,7 +100,7 @@ export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger
 
   let panelOrderId: number
   try {
-    panelOrderId = (await deps.panel.forTenant(String(tenant.id)).add(prepared.fields)).order
+    panelOrderId = (await deps.panel.forTenant(tenant.id).add(prepared.fields)).order
   } catch (err) {
     if (!(err instanceof GatewayError) || err.outcomeUnknown) {
       deps.metrics.ordersUnknown.inc({ reason: 'answer_lost' })

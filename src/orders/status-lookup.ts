@@ -39,11 +39,11 @@ export class StatusLookup {
   }
 
   /** One tenant's lookups batch together and count as that tenant's panel calls (its fair share). */
-  async one (id: number, tenant = ''): Promise<ItemResult<PanelOrderStatus>> {
+  async one (id: number, tenant: number | string = ''): Promise<ItemResult<PanelOrderStatus>> {
     return await this.#batch(tenant).one(id)
   }
 
-  async many (ids: number[], tenant = ''): Promise<Map<number, ItemResult<PanelOrderStatus>>> {
+  async many (ids: number[], tenant: number | string = ''): Promise<Map<number, ItemResult<PanelOrderStatus>>> {
     const unique = [...new Set(ids)]
     const batch = this.#batch(tenant)
     const results = await Promise.all(unique.map(async (id) => await batch.one(id)))
@@ -54,7 +54,8 @@ export class StatusLookup {
     for (const batch of this.#batches.values()) batch.close()
   }
 
-  #batch (tenant: string): Batch {
+  #batch (id: number | string): Batch {
+    const tenant = String(id)
     let batch = this.#batches.get(tenant)
     if (batch === undefined) {
       const created = new Batch(this.#panel.forTenant(tenant), this.#options, () => {

@@ -68,8 +68,8 @@ class Api implements PanelApi {
     this.#options = options
   }
 
-  forTenant (tenant: string): PanelClient {
-    return new Api(this.#call, this.#caps, this.#close, { tenant })
+  forTenant (tenant: number | string): PanelClient {
+    return new Api(this.#call, this.#caps, this.#close, { tenant: String(tenant) })
   }
 
   capabilities (): CapabilitySnapshot {

@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js'
 import {
-  errorBodyOf, isText, itemTextError, messageOf, numericCode, panelError, recognisedPanelError, type ErrorBodyOptions
+  errorBodyOf, isText, itemTextError, messageOf, numericCode, ORDER_STATUS_FIELDS, panelError, recognisedPanelError, type ErrorBodyOptions
 } from './panel-errors.js'
 import { isRecord, own, toBoolean, toCurrency, toDecimalString, toFlag, toId, toInteger, toLimit, toText, type Json } from './scalars.js'
 import { canonicalType } from './service-types.js'
@@ -34,17 +34,11 @@ function guard<A extends unknown[], R> (what: string, fn: (...args: A) => R): (.
 // ---- errors and wrappers --------------------------------------------------
 
 /**
- * The mapped refusal when the body as a whole is a panel error, in any shape
- * (`{"error": …}`, `{"status":"error","message": …}`, `{"success": false}`, …), else undefined.
+ * The mapped refusal when a body (or a member: multi answers put item errors
+ * there) is a panel error, in any shape, else undefined.
  */
-export function panelErrorOf (body: unknown, secrets: Secrets = [], options: ErrorBodyOptions = {}): GatewayError | undefined {
-  return errorBodyOf(body, secrets, options)
-}
-
-/** A member that is either a value or an error body (multi answers put item errors there). */
-function nestedError (value: unknown, secrets: Secrets, options: ErrorBodyOptions = {}): GatewayError | undefined {
-  return errorBodyOf(value, secrets, options)
-}
+export const panelErrorOf = errorBodyOf
+const nestedError = errorBodyOf
 
 /**
  * A body that is not the answer we expected. When it still says in words we know
@@ -240,14 +234,11 @@ function toIdList (value: unknown): number[] | undefined {
   return ids
 }
 
-// Members only an order's status has: with them, `"status":"Success"` is the order's status, not a wrapper.
-const ORDER_FIELDS = ['charge', 'start_count', 'startCount', 'remains', 'currency', 'runs', 'posts', 'orders']
-
 /** The panel's status string when the record is a status (not a success wrapper), else undefined. */
 function statusOf (item: Json): string | undefined {
   const status = own(item, 'status')
   if (typeof status !== 'string' || status.trim() === '') return undefined
-  if (isSuccessMarker(status) && !ORDER_FIELDS.some((name) => Object.hasOwn(item, name))) return undefined
+  if (isSuccessMarker(status) && !ORDER_STATUS_FIELDS.some((name) => Object.hasOwn(item, name))) return undefined
   return status.trim().slice(0, 200)
 }
 

@@ -540,8 +540,9 @@ export function itemTextError (value: unknown, secrets: readonly string[] = []):
 // ---- error bodies --------------------------------------------------------
 
 const ERROR_WORDS = new Set(['error', 'errors', 'fail', 'failed', 'failure', 'false'])
-// Members of an order or refill status: `{"status":"Fail","charge":…}` is an order that failed.
-const STATUS_FIELDS = ['charge', 'start_count', 'startCount', 'remains', 'currency', 'runs', 'posts', 'orders']
+// Members only an order's status has: beside them `{"status":"Fail"}` is an order that failed
+// and `{"status":"Success"}` the order's status, neither an error nor a success wrapper.
+export const ORDER_STATUS_FIELDS: readonly string[] = ['charge', 'start_count', 'startCount', 'remains', 'currency', 'runs', 'posts', 'orders']
 const MESSAGE_MEMBERS = ['message', 'msg', 'error_message', 'errorMessage', 'description', 'detail', 'reason']
 
 export interface ErrorBodyOptions {
@@ -617,7 +618,7 @@ export function errorBodyOf (body: unknown, secrets: readonly string[] = [], opt
     const status = own(body, 'status')
     if (isErrorWord(status)) {
       const text = bodyText(body)
-      const orderLike = STATUS_FIELDS.some((name) => Object.hasOwn(body, name))
+      const orderLike = ORDER_STATUS_FIELDS.some((name) => Object.hasOwn(body, name))
       if (!orderLike && (options.statusAnswer !== true || text !== '' || status === false)) {
         return panelError(text, secrets, context(false))
       }

@@ -73,7 +73,7 @@ export interface PanelTransport {
 
 export interface PanelClient {
   /** The same client, its calls counted as `tenant`'s in the fair share of the panel. */
-  forTenant (tenant: string): PanelClient
+  forTenant (tenant: number | string): PanelClient
   services (): Promise<PanelService[]>
   add (fields: AddFields): Promise<{ order: number }>
   status (order: number): Promise<PanelOrderStatus>
