@@ -48,12 +48,16 @@ const ORDER: Record<string, OrderStatus> = {
   failed: 'failed'
 }
 
-// Stems for spellings the table does not hold, most specific first.
+// Stems for spellings the table does not hold, most specific first. A final
+// status is stored and never asked again, so only a word that says the order
+// is over reads as final ("Canceled and refunded"), not one still on the way
+// there ("Cancelling", "Completing": the order is still tracked).
 const ORDER_STEMS: ReadonlyArray<[string, OrderStatus]> = [
   ['partial', 'partial'],
-  ['refund', 'refunded'],
-  ['cancel', 'canceled'],
-  ['complet', 'completed'],
+  ['refunded', 'refunded'],
+  ['canceled', 'canceled'],
+  ['cancelled', 'canceled'],
+  ['completed', 'completed'],
   ['inprog', 'in_progress'],
   ['pend', 'pending'],
   ['process', 'processing'],

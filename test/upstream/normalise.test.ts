@@ -512,7 +512,8 @@ t.test('status vocabulary: spellings of order, subscription and refill statuses'
     ['Partial', 'partial'], ['PARTIALLY', 'partial'], ['Partially completed', 'partial'], ['Canceled', 'canceled'],
     ['Cancelled', 'canceled'], ['Refunded', 'refunded'], ['Error', 'failed'], ['Fail', 'failed'],
     ['Active', 'in_progress'], ['Paused', 'in_progress'], ['Expired', 'completed'], ['Queued', 'pending'],
-    ['Canceled and refunded', 'canceled'], ['Something new', 'processing']
+    ['Canceled and refunded', 'canceled'], ['Something new', 'processing'],
+    ['Cancelling', 'processing'], ['Completing', 'processing'], ['Refunding', 'processing']
   ]
   for (const [upstream, status] of orders) t.equal(normaliseOrderStatus(upstream), status, upstream)
   const refills: Array<[string, string]> = [
