@@ -21,7 +21,7 @@ const REFUSED = 100
 const PROBES = 100
 const PROBE_EVERY_MS = 50
 const HERE = fileURLToPath(import.meta.url)
-const SIMULATOR = fileURLToPath(new URL('../src/simulator/main.ts', import.meta.url))
+const SIMULATOR = fileURLToPath(new URL('../simulator/main.ts', import.meta.url))
 
 interface FloodResult { floodMs: number, answers: Record<string, number> }
 

@@ -1,7 +1,7 @@
 import { request } from 'undici'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { startSimulator, type Fault } from '../src/simulator/index.js'
+import { startSimulator, type Fault } from '../simulator/index.js'
 import { createTenant } from '../src/tenancy/admin.js'
 
 // `npm run soak`: about a minute of mixed traffic against a flaky panel.

@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { startSimulator } from '../src/simulator/index.js'
+import { startSimulator } from '../simulator/index.js'
 import { createTenant } from '../src/tenancy/admin.js'
 
 // A benchmark target in its own process: `gateway` is smm-gateway in front of

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { GatewayError } from '../src/errors.js'
+import { GatewayError } from '../src/problems/errors.js'
 import { createTenant, issueKey, publicKey } from '../src/tenancy/admin.js'
 import type { Tenant } from '../src/store/types.js'
 import {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { principalOf } from '../src/auth.js'
+import { principalOf } from '../src/tenancy/auth.js'
 import { getBalanceSchema } from '../schemas/balance.js'
 
 const balance: FastifyPluginAsyncTypebox = async (app) => {

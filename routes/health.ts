@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { GatewayError } from '../src/errors.js'
+import { GatewayError } from '../src/problems/errors.js'
 import { isStoreUnavailable } from '../src/store/errors.js'
 import { healthSchema, readySchema } from '../schemas/health.js'
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { principalOf } from '../src/auth.js'
+import { principalOf } from '../src/tenancy/auth.js'
 import { meSchema } from '../schemas/admin.js'
 
 const me: FastifyPluginAsyncTypebox<{ defaultRateLimit: number }> = async (app, options) => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { principalOf } from '../src/auth.js'
-import { idempotent } from '../src/idempotency.js'
+import { principalOf } from '../src/tenancy/auth.js'
+import { idempotent } from '../src/orders/idempotency.js'
 import { placeOrder, placedBody, type PlacedOrder } from '../src/orders/place.js'
 import { fromStore, orderStatuses } from '../src/orders/lookup.js'
 import { itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'

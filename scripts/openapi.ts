@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { openapiYaml } from '../src/openapi-document.js'
+import { openapiYaml } from './openapi-document.js'
 
 // `npm run openapi`: regenerate openapi.yaml (a test fails while it is stale).
 await writeFile(new URL('../openapi.yaml', import.meta.url), await openapiYaml())

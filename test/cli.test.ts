@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { startSimulator } from '../src/simulator/index.js'
+import { startSimulator } from '../simulator/index.js'
 import { openStore } from '../src/store/open.js'
 
 const exec = promisify(execFile)

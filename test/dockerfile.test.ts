@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { startSimulator } from '../src/simulator/index.js'
+import { startSimulator } from '../simulator/index.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 // A TypeScript build, an npm install and a server start: beyond the suite's 60 s per file on a busy machine.

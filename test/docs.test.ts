@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { errorsMarkdown } from '../src/error-docs.js'
-import { ERRORS } from '../src/errors.js'
+import { errorsMarkdown } from '../scripts/error-docs.js'
+import { ERRORS } from '../src/problems/errors.js'
 
 t.test('docs/errors.md matches the code (run `npm run errors-doc` when this fails)', async (t) => {
   const committed = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8')

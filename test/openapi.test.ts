@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { openapiYaml } from '../src/openapi-document.js'
+import { openapiYaml } from '../scripts/openapi-document.js'
 import { gateway } from './helper.js'
 
 t.test('openapi.yaml matches the routes (run `npm run openapi` when this fails)', async (t) => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { GatewayError } from '../src/errors.js'
+import { GatewayError } from '../src/problems/errors.js'
 import { classifyAnswer } from '../src/upstream/classify.js'
 import {
   normaliseAdd, normaliseBalance, normaliseCancel, normaliseRefill, normaliseRefillMany, normaliseRefillStatus,

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
 import t, { type Test } from 'tap'
-import { startSimulator, type Simulator } from '../src/simulator/index.js'
+import { startSimulator, type Simulator } from '../simulator/index.js'
 import { ADMIN_TOKEN } from './helper.js'
 import { json, startServer, type Server } from './fixtures/server-process.js'
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { startSimulator } from '../src/simulator/index.js'
+import { startSimulator } from '../simulator/index.js'
 import { ADMIN_TOKEN } from './helper.js'
 import { SERVER, json, startServer } from './fixtures/server-process.js'
 

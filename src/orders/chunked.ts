@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { ItemResult } from '../upstream/types.js'
 import { isRefusal } from '../upstream/verdict.js'
 

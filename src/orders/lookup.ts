@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { Store, StoredOrder } from '../store/types.js'
 import type { ItemResult, PanelOrderStatus } from '../upstream/types.js'
 import type { OrderT } from '../../schemas/orders.js'

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { Catalog } from '../catalog/catalog.js'
 import type { Store, StoredOrder } from '../store/types.js'
 import type { ItemResult } from '../upstream/types.js'

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { Catalog } from '../catalog/catalog.js'
-import type { Metrics } from '../metrics.js'
+import type { Metrics } from '../plugins/metrics.js'
 import type { Store, StoredOrder, Tenant } from '../store/types.js'
 import type { PanelClient } from '../upstream/types.js'
 import type { NewOrderT } from '../../schemas/orders.js'
 import type { Ledger } from './ledger-plugin.js'
 import { AmountOutOfRangeError } from '../store/money.js'
 import { prepareOrder, requireBound } from './rules.js'
-import { serviceAllowed } from './allowlist.js'
+import { serviceAllowed } from '../tenancy/allowlist.js'
 
 export interface PlacedOrder {
   id: number

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { Resolution, Store, StoredOrder } from '../store/types.js'
 
 /**

@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js'
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import { canonicalType, typeKey } from '../upstream/service-types.js'
 import type { AddFields, PanelService } from '../upstream/types.js'
 import type { NewOrderT } from '../../schemas/orders.js'

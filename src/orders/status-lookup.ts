@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { ItemResult, PanelClient, PanelOrderStatus } from '../upstream/types.js'
 import { PANEL_BATCH } from './chunked.js'
 

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import { ALL_SCOPES, type ApiKey, type NewTenant, type Store, type Tenant } from '../store/types.js'
 import { generateKey } from './keys.js'
 

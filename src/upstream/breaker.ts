@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import { verdictOf } from './verdict.js'
 
 // Hand-written rather than opossum: the state machine is small, and opossum's

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { PanelAction } from './types.js'
 
 /** Actions with a multi-id form (`orders=`, `refills=`) beside the single one. */

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import { cleanText, errorBodyOf } from './panel-errors.js'
 
 /** What came back over HTTP, before anything is made of it. */

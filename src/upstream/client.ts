@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import { Capabilities, type CapabilitiesOptions, type CapabilitySnapshot, type MultiAction } from './capabilities.js'
 import { createHttpTransport, type HttpTransportOptions } from './http-transport.js'
 import {

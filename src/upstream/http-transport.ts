@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher } from 'undici'
-import { GatewayError, type ErrorCode } from '../errors.js'
+import { GatewayError, type ErrorCode } from '../problems/errors.js'
 import { classifyAnswer, parseRetryAfter, type PanelHttpAnswer } from './classify.js'
 import { withUnknownOutcome } from './normalise.js'
 import { cleanText, scrubSecrets } from './panel-errors.js'

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 
 // Hand-written rather than p-limit or bottleneck: p-limit has neither a rate
 // guard nor a bounded queue nor per-call deadlines, and bottleneck (unmaintained

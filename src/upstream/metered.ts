@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import type { PanelAction, PanelCall, PanelTransport } from './types.js'
 
 export type ObserveCall = (action: PanelAction, outcome: string, seconds: number) => void

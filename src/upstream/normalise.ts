@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import {
   errorBodyOf, isText, itemTextError, messageOf, numericCode, ORDER_STATUS_FIELDS, panelError, recognisedPanelError, type ErrorBodyOptions
 } from './panel-errors.js'

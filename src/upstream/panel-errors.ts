@@ -1,4 +1,4 @@
-import { ERRORS, GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js'
+import { ERRORS, GatewayError, type ErrorCode, type GatewayErrorOptions } from '../problems/errors.js'
 import { isRecord, own, type Json } from './scalars.js'
 
 // The panel error table: what a panel says when it refuses, in any wording and

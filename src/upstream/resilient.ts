@@ -1,6 +1,6 @@
 import { CircuitBreaker, type BreakerOptions, type BreakerPermit, type BreakerStats, type StateListener } from './breaker.js'
 import { Limiter, type LimiterOptions, type LimiterStats, type Release } from './limiter.js'
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 import { normaliseBalance } from './normalise.js'
 import { AUTH_FAILED_DETAIL } from './panel-errors.js'
 import type { RateGate } from './shared-rate.js'

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
-import { GatewayError } from '../errors.js'
+import { GatewayError } from '../problems/errors.js'
 
 const WINDOW_MS = 1000
 

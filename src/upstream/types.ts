@@ -1,4 +1,4 @@
-import type { GatewayError } from '../errors.js'
+import type { GatewayError } from '../problems/errors.js'
 
 export type PanelAction =
   | 'services' | 'add' | 'status' | 'refill' | 'refill_status' | 'cancel' | 'balance'

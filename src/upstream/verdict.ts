@@ -1,4 +1,4 @@
-import { GatewayError, type ErrorCode } from '../errors.js'
+import { GatewayError, type ErrorCode } from '../problems/errors.js'
 
 /**
  * What a settled panel call says about the panel, shared by every tenant:

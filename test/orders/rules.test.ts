@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { GatewayError } from '../../src/errors.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { prepareOrder, requireBound, type PreparedOrder } from '../../src/orders/rules.js'
 import type { PanelService } from '../../src/upstream/types.js'
 import type { NewOrderT } from '../../schemas/orders.js'

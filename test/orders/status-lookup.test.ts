@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { StatusLookup } from '../../src/orders/status-lookup.js'
-import { startSimulator, type Simulator } from '../../src/simulator/index.js'
+import { startSimulator, type Simulator } from '../../simulator/index.js'
 import { createPanelClient } from '../../src/upstream/client.js'
 import type { TestContext } from '../helper.js'
 

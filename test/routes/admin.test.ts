@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { startSimulator } from '../../src/simulator/index.js'
+import { startSimulator } from '../../simulator/index.js'
 import { ADMIN_TOKEN, gateway } from '../helper.js'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Decimal } from 'decimal.js'
-import { defaultCatalog, type OrderStatus } from '../../src/simulator/index.js'
+import { defaultCatalog, type OrderStatus } from '../../simulator/index.js'
 import { ORDER_STATUSES } from '../../schemas/orders.js'
 import {
   BODIES, CASES, PANEL_FIELDS, breakerState, defaultOrder, dialectGateway, keyNeverShown, isServiceType, serviceOf, services,

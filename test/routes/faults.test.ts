@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Fault } from '../../src/simulator/index.js'
+import type { Fault } from '../../simulator/index.js'
 import { gateway } from '../helper.js'
 
 // What the client sees for each panel fault: a problem with a specific code.

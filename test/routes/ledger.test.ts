@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startSimulator } from '../../src/simulator/index.js'
+import { startSimulator } from '../../simulator/index.js'
 import { ADMIN_TOKEN, gateway, type Gateway } from '../helper.js'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }

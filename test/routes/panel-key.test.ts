@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DIALECTS } from '../../src/simulator/index.js'
+import { DIALECTS } from '../../simulator/index.js'
 import { gateway } from '../helper.js'
 
 const ORDER = { service: 1, link: 'https://x.test/p/1', quantity: 100 }

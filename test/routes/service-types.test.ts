@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { SimService } from '../../src/simulator/catalog.js'
+import type { SimService } from '../../simulator/catalog.js'
 import { gateway } from '../helper.js'
 
 // A catalog written the way several panels write it: the simulator sends each

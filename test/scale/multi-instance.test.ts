@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { startSimulator } from '../../src/simulator/index.js'
+import { startSimulator } from '../../simulator/index.js'
 import {
   PG_URL, REDIS_URL, REQUIRE_SERVICES, ROOT, call, cleanRedis, freshSchema, runId, servicesUnreachable, startInstance,
   type Answer, type Instance

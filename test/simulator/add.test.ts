@@ -1,5 +1,5 @@
 import t from 'tap'
-import { defaultCatalog, type ServiceType, type SimService } from '../../src/simulator/index.js'
+import { defaultCatalog, type ServiceType, type SimService } from '../../simulator/index.js'
 import { panel, simulator } from './helper.js'
 
 const catalog = defaultCatalog()

@@ -122,7 +122,7 @@ t.test('unknown control routes answer 404, wrong methods 405', async (t) => {
 })
 
 t.test('npm run simulator: main.ts reads SIM_* variables, prints its URL and stops on SIGTERM', async (t) => {
-  const main = fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url))
+  const main = fileURLToPath(new URL('../../simulator/main.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     env: { ...process.env, SIM_PORT: '0', SIM_KEY: 'standalone-key', SIM_SERVICES: '250', SIM_PROGRESS_MS: '0' },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -154,7 +154,7 @@ t.test('npm run simulator: main.ts reads SIM_* variables, prints its URL and sto
 })
 
 t.test('main.ts refuses a bad SIM_PORT with one clear line', async (t) => {
-  const main = fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url))
+  const main = fileURLToPath(new URL('../../simulator/main.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { ...process.env, SIM_PORT: 'eighty' }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })

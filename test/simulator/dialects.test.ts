@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { request } from 'undici'
-import { SERVICE_TYPES, startSimulator, type SimService, type Simulator } from '../../src/simulator/index.js'
+import { SERVICE_TYPES, startSimulator, type SimService, type Simulator } from '../../simulator/index.js'
 import { call, control, send, simulator, type Answer } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'
@@ -349,7 +349,7 @@ t.test('control routes and faults work in every dialect', async (t) => {
 })
 
 t.test('main.ts: SIM_DIALECT picks the dialect; an invalid one is one clear line and exit 1', async (t) => {
-  const main = fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url))
+  const main = fileURLToPath(new URL('../../simulator/main.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     env: { ...process.env, SIM_PORT: '0', SIM_DIALECT: 'smartpanel', SIM_PHP_NOTICES: '1' },
     stdio: ['ignore', 'pipe', 'inherit']

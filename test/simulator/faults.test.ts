@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { request } from 'undici'
-import { FAULTS, type Fault } from '../../src/simulator/index.js'
+import { FAULTS, type Fault } from '../../simulator/index.js'
 import { call, panel, send, simulator, type Answer } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'
@@ -131,7 +131,7 @@ t.test('close() ends hanging requests at once', async (t) => {
 })
 
 t.test('a process with a hanging request exits by itself once the simulator is closed', async (t) => {
-  const index = fileURLToPath(new URL('../../src/simulator/index.ts', import.meta.url))
+  const index = fileURLToPath(new URL('../../simulator/index.ts', import.meta.url))
   const code = `
     import { startSimulator } from ${JSON.stringify(index)}
     const sim = await startSimulator({ latencyMs: 10 })

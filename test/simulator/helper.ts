@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { request } from 'undici'
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js'
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js'
 
 /** A simulator for one test, closed when the test ends. */
 export async function simulator (t: Test, options: SimulatorOptions = {}): Promise<Simulator> {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { defaultCatalog, generateCatalog, SERVICE_TYPES } from '../../src/simulator/index.js'
+import { defaultCatalog, generateCatalog, SERVICE_TYPES } from '../../simulator/index.js'
 import { call, panel, send, simulator } from './helper.js'
 
 t.test('a wrong or missing key answers HTTP 200 {"error":"Invalid API key"}', async (t) => {
@@ -128,7 +128,7 @@ t.test('startSimulator listens on the given host and port and rejects a taken po
   t.equal(sim.url, `${sim.origin}/api/v2`)
   t.equal(sim.key, 'sim-secret-key')
   const port = Number(new URL(sim.origin).port)
-  const { startSimulator } = await import('../../src/simulator/index.js')
+  const { startSimulator } = await import('../../simulator/index.js')
   await t.rejects(startSimulator({ port }), { code: 'EADDRINUSE' })
   const custom = await simulator(t, { key: 'other-key' })
   t.same(await panel(custom, { action: 'balance', key: 'other-key' }), { balance: '1000.00000', currency: 'USD' })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { defaultCatalog, type Simulator } from '../../src/simulator/index.js'
+import { defaultCatalog, type Simulator } from '../../simulator/index.js'
 import { panel, simulator, sleep } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GatewayError, type ErrorCode } from '../../src/errors.js'
+import { GatewayError, type ErrorCode } from '../../src/problems/errors.js'
 import { CircuitBreaker, type BreakerState } from '../../src/upstream/breaker.js'
 import { PANEL_FAILURES, verdictOf } from '../../src/upstream/verdict.js'
 

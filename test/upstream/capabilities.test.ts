@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GatewayError } from '../../src/errors.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { Capabilities } from '../../src/upstream/capabilities.js'
 
 function clocked () {

@@ -1,10 +1,10 @@
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import t from 'tap'
-import { GatewayError } from '../../src/errors.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { createPanelClient, type PanelClientOptions } from '../../src/upstream/client.js'
 import type { PanelClient } from '../../src/upstream/types.js'
-import { startSimulator, type Fault, type Simulator } from '../../src/simulator/index.js'
+import { startSimulator, type Fault, type Simulator } from '../../simulator/index.js'
 
 // The subtest type tap hands to a callback.
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]

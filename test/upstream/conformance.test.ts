@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { GatewayError, type ErrorCode } from '../../src/errors.js'
+import { GatewayError, type ErrorCode } from '../../src/problems/errors.js'
 import { createPanelClient } from '../../src/upstream/client.js'
 import type { ItemResult, PanelClient, PanelService } from '../../src/upstream/types.js'
 import { RENTAL, SMARTPANEL, type RecordedAnswer } from '../fixtures/panel-answers.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GatewayError } from '../../src/errors.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { Limiter, type LimiterOptions, type Release } from '../../src/upstream/limiter.js'
 
 // Every test runs on a clock it moves itself and releases slots by hand, so

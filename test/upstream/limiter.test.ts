@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import t from 'tap'
-import { GatewayError } from '../../src/errors.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { Limiter } from '../../src/upstream/limiter.js'
 import { createPanelApi } from '../../src/upstream/client.js'
 import { createHttpTransport } from '../../src/upstream/http-transport.js'

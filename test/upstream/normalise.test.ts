@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GatewayError } from '../../src/errors.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import {
   normaliseAdd, normaliseBalance, normaliseCancel, normaliseRefill, normaliseRefillMany, normaliseRefillStatus,
   normaliseRefillStatusMany, normaliseServices, normaliseStatus, normaliseStatusMany, panelErrorOf,

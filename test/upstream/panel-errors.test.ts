@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ERRORS, type ErrorCode } from '../../src/errors.js'
+import { ERRORS, type ErrorCode } from '../../src/problems/errors.js'
 import {
   PANEL_ERRORS, cleanText, errorBodyOf, fieldOf, findPanelErrorRule, itemTextError, normaliseMessage, panelError,
   panelErrorTable, recognisedPanelError, scrubSecrets

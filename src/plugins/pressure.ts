@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8'
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
-import { GatewayError } from './errors.js'
+import { GatewayError } from '../problems/errors.js'
 
 export interface PressureOptions {
   maxEventLoopDelayMs: number

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { timingSafeEqual, createHash } from 'node:crypto'
-import { GatewayError } from './errors.js'
+import { GatewayError } from '../problems/errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

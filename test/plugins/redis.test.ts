@@ -6,14 +6,14 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { decodeInvalidation } from '../src/auth-invalidations.js'
-import { ConfigError, loadConfig } from '../src/config.js'
-import { redisTarget } from '../src/redis.js'
-import { gateway } from './helper.js'
-import { REDIS_URL, REQUIRE_SERVICES, cleanRedis, redisUnreachable } from './scale/helper.js'
+import { decodeInvalidation } from '../../src/tenancy/invalidations.js'
+import { ConfigError, loadConfig } from '../../src/config.js'
+import { redisTarget } from '../../src/plugins/redis.js'
+import { gateway } from '../helper.js'
+import { REDIS_URL, REQUIRE_SERVICES, cleanRedis, redisUnreachable } from '../scale/helper.js'
 
 const exec = promisify(execFile)
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname
+const CLI = new URL('../../src/cli.ts', import.meta.url).pathname
 
 t.test('redisTarget keeps host, port and database but never the credentials', async (t) => {
   t.equal(redisTarget('redis://user:s3cret@cache.internal:6380/2'), 'redis://cache.internal:6380/2')

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import type { Invalidation } from './tenancy/authenticator.js'
-import { closeRedis, connectRedis } from './redis.js'
+import type { Invalidation } from './authenticator.js'
+import { closeRedis, connectRedis } from '../plugins/redis.js'
 
 /** The pub/sub channel every instance with the same REDIS_KEY_PREFIX listens on. */
 export function invalidationChannel (keyPrefix: string): string {

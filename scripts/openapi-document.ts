@@ -1,5 +1,5 @@
-import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
 
 /**
  * The OpenAPI document as YAML, from the routes' schemas. The panel address

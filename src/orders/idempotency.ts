@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { GatewayError } from './errors.js'
-import type { StoredOrder } from './store/types.js'
+import { GatewayError } from '../problems/errors.js'
+import type { StoredOrder } from '../store/types.js'
 
 // Idempotency-Key for unsafe routes, after the IETF httpapi idempotency-key
 // draft: same key + same request → the stored answer; same key + another

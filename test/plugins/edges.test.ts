@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 import t from 'tap'
-import { loadConfig, ConfigError } from '../src/config.js'
-import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from '../src/edges.js'
-import { gateway, type Gateway } from './helper.js'
+import { loadConfig, ConfigError } from '../../src/config.js'
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from '../../src/plugins/edges.js'
+import { gateway, type Gateway } from '../helper.js'
 
 const APP_ORIGIN = 'https://app.example'
 

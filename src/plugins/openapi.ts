@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { Problem } from '../schemas/common.js'
+import { Problem } from '../../schemas/common.js'
 import { DOCS_CSP } from './edges.js'
 
 export const API_DESCRIPTION = `A typed, documented gateway in front of an SMM panel (API v2).

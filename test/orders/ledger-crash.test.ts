@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { startSimulator } from '../src/simulator/index.js'
-import { crashRun, type CrashOptions } from './fixtures/crash-run.js'
-import { startTcpProxy } from './fixtures/tcp-proxy.js'
-import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
+import { startSimulator } from '../../simulator/index.js'
+import { crashRun, type CrashOptions } from '../fixtures/crash-run.js'
+import { startTcpProxy } from '../fixtures/tcp-proxy.js'
+import { PG_URL, dropSchemas, postgresUnreachable } from '../store/helper.js'
 
 const PANEL_TIMEOUT_MS = 2000
 

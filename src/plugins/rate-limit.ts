@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
-import { GatewayError } from './errors.js'
+import { GatewayError } from '../problems/errors.js'
 
 export interface RateLimitOptions {
   /** Tenants without a limit of their own, and the admin. */

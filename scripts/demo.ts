@@ -1,8 +1,8 @@
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
-import { startSimulator } from './simulator/index.js'
-import { createTenant } from './tenancy/admin.js'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { startSimulator } from '../simulator/index.js'
+import { createTenant } from '../src/tenancy/admin.js'
 
 // `npm run demo`: the built-in panel simulator and the gateway side by side,
 // on embedded defaults, with a demo tenant whose fresh key is printed for

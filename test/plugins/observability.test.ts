@@ -1,5 +1,5 @@
 import t from 'tap'
-import { gateway } from './helper.js'
+import { gateway } from '../helper.js'
 
 function metric (text: string, name: string, labels: Record<string, string> = {}): number {
   const line = text.split('\n').find((l) => l.startsWith(name + '{') || l.startsWith(name + ' ')

@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import { GatewayError } from './errors.js'
-import type { Scope } from './store/types.js'
-import { Authenticator, type Principal } from './tenancy/authenticator.js'
+import { GatewayError } from '../problems/errors.js'
+import type { Scope } from '../store/types.js'
+import { Authenticator, type Principal } from './authenticator.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import Router from 'find-my-way'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, toProblem } from './errors.js'
-import { isStoreUnavailable } from './store/errors.js'
+import { isStoreUnavailable } from '../store/errors.js'
 
 // Seconds a client should wait after a store outage: pg's pool reconnects on the next query.
 const STORE_RETRY_AFTER_SECONDS = 2

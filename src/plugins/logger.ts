@@ -1,5 +1,5 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
-import type { Config } from './config.js'
+import type { Config } from '../config.js'
 
 // A careless client may put its key in the URL (`?apiKey=sgw_…`); the URL is
 // logged with every request, so such values are masked there.
