@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../src/tenancy/auth.js'
-import { GatewayError } from '../src/problems/errors.js'
+import { GatewayError, itemProblem } from '../src/problems/errors.js'
 import { idempotent } from '../src/orders/idempotency.js'
-import { itemError, throwIfPanelFailed } from '../src/orders/chunked.js'
+import { throwIfPanelFailed } from '../src/orders/chunked.js'
 import { actionable, onPanel } from '../src/orders/ownership.js'
 import { cancelOrderSchema, cancelOrdersSchema } from '../schemas/orders.js'
 
@@ -33,7 +33,7 @@ const cancels: FastifyPluginAsyncTypebox = async (app) => {
         body: {
           items: ids.map((id) => {
             const r = results.get(id) ?? refused.get(id)
-            return r?.ok === true ? { id, cancelRequested: true as const } : { id, error: itemError(r?.ok === false ? r.error : undefined) }
+            return r?.ok === true ? { id, cancelRequested: true as const } : { id, error: itemProblem(r?.ok === false ? r.error : undefined) }
           })
         }
       }

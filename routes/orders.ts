@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { itemProblem } from '../src/problems/errors.js'
 import { principalOf } from '../src/tenancy/auth.js'
 import { idempotent } from '../src/orders/idempotency.js'
 import { placeOrder, placedBody, type PlacedOrder } from '../src/orders/place.js'
 import { fromStore, orderStatuses } from '../src/orders/lookup.js'
-import { itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
+import { parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
 import { getOrderSchema, listOrdersSchema, placeOrderSchema } from '../schemas/orders.js'
 
 function placedOutcome (placed: PlacedOrder): { status: number, body: PlacedOrder, headers: Record<string, string> } {
@@ -41,7 +42,7 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     return {
       items: ids.map((id) => {
         const result = results.get(id)
-        return result?.ok === true ? result.value : { id, error: itemError(result?.ok === false ? result.error : undefined) }
+        return result?.ok === true ? result.value : { id, error: itemProblem(result?.ok === false ? result.error : undefined) }
       })
     }
   })

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../src/tenancy/auth.js'
-import { GatewayError } from '../src/problems/errors.js'
+import { GatewayError, itemProblem } from '../src/problems/errors.js'
 import { idempotent } from '../src/orders/idempotency.js'
-import { chunked, itemError, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
+import { chunked, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
 import { actionable, onPanel } from '../src/orders/ownership.js'
-import { normaliseRefillStatus } from '../src/orders/status.js'
+import { refillStatusOf } from '../src/orders/status.js'
 import type { StoredRefill } from '../src/store/types.js'
 import { getRefillSchema, listRefillsSchema, refillOrderSchema, refillOrdersSchema } from '../schemas/refills.js'
 
 function toRefillStatus (refill: StoredRefill, status: string) {
-  return { id: refill.id, order: refill.orderId, panelRefillId: refill.panelRefillId, status: normaliseRefillStatus(status), upstreamStatus: status }
+  return { id: refill.id, order: refill.orderId, panelRefillId: refill.panelRefillId, status: refillStatusOf(status), upstreamStatus: status }
 }
 
 const refills: FastifyPluginAsyncTypebox = async (app) => {
@@ -51,7 +51,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
             const refill = recorded.get(order)
             if (refill !== undefined) return { id: refill.id, order, panelRefillId: refill.panelRefillId }
             const r = results.get(order) ?? refused.get(order)
-            return { order, error: itemError(r?.ok === false ? r.error : undefined) }
+            return { order, error: itemProblem(r?.ok === false ? r.error : undefined) }
           })
         }
       }
@@ -79,10 +79,10 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
     return {
       items: ids.map((id) => {
         const refill = owned.get(id)
-        if (refill === undefined) return { id, error: itemError(notFound(id)) }
+        if (refill === undefined) return { id, error: itemProblem(notFound(id)) }
         const r = refill.panel === app.ledger.panel ? answers.get(refill.panelRefillId) : undefined
-        if (r === undefined) return { id, error: itemError(new GatewayError('order_not_on_panel', `The panel no longer knows refill ${id} by its id`)) }
-        return r.ok ? toRefillStatus(refill, r.value.status) : { id, error: itemError(r.error) }
+        if (r === undefined) return { id, error: itemProblem(new GatewayError('order_not_on_panel', `The panel no longer knows refill ${id} by its id`)) }
+        return r.ok ? toRefillStatus(refill, r.value.status) : { id, error: itemProblem(r.error) }
       })
     }
   })

@@ -1,15 +1,15 @@
 import { Type, type Static } from 'typebox'
-import { INPUT_INTEGER_DIGITS, SCALE } from '../src/store/money.js'
 import { Id, IdParams, Money, errorResponses, ProblemRef } from './common.js'
 
 export const SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
 
 const Scopes = Type.Array(Type.Enum(SCOPES), { uniqueItems: true, description: 'Default: every scope' })
 // Input only (Money, which the panel's charges use, may be negative and unbounded):
-// bounded so that every accepted budget fits the store.
+// bounded so that every accepted budget fits the store (src/store/money.ts:
+// INPUT_INTEGER_DIGITS and SCALE; test/store/budget.test.ts holds them equal).
 const Budget = Type.String({
-  pattern: `^\\d{1,${INPUT_INTEGER_DIGITS}}(\\.\\d{1,${SCALE}})?$`,
-  description: `Non-negative decimal amount as a string: at most ${INPUT_INTEGER_DIGITS} integer digits and ${SCALE} decimals`,
+  pattern: '^\\d{1,10}(\\.\\d{1,8})?$',
+  description: 'Non-negative decimal amount as a string: at most 10 integer digits and 8 decimals',
   examples: ['50.00']
 })
 const NullableBudget = Type.Union([Budget, Type.Null()], { description: 'In the panel currency; null: no budget' })

@@ -42,10 +42,6 @@ export function throwIfPanelFailed<T> (results: Map<number, ItemResult<T>>): voi
   if (first !== undefined) throw first
 }
 
-export function itemError (error: GatewayError = new GatewayError('internal_error')): { code: string, status: number, detail: string } {
-  return { code: error.code, status: error.statusCode, detail: error.message }
-}
-
 /** `"1, 2,3,"` → [1, 2, 3], at most `max` distinct ids. */
 export function parseIds (list: string, max = 1000): number[] {
   const ids = [...new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number))]

@@ -1,17 +1,17 @@
 import { GatewayError } from '../problems/errors.js'
 import type { Store, StoredOrder } from '../store/types.js'
 import type { ItemResult, PanelOrderStatus } from '../upstream/types.js'
-import type { OrderT } from '../../schemas/orders.js'
+import type { OrderView } from './types.js'
 import type { StatusLookup } from './status-lookup.js'
-import { isFinal, normaliseOrderStatus, type OrderStatus } from './status.js'
+import { isFinal, orderStatusOf, type OrderStatus } from './status.js'
 
 const NOT_YOURS = (id: number): GatewayError => new GatewayError('not_found', `Order ${id} does not exist`)
 
-export function fromStore (order: StoredOrder, live?: PanelOrderStatus): OrderT {
+export function fromStore (order: StoredOrder, live?: PanelOrderStatus): OrderView {
   const upstreamStatus = live?.status ?? order.upstreamStatus
-  const status: OrderT['status'] = order.state === 'unknown'
+  const status: OrderStatus = order.state === 'unknown'
     ? 'unknown'
-    : upstreamStatus === null ? (order.status as OrderStatus | null ?? 'pending') : normaliseOrderStatus(upstreamStatus)
+    : upstreamStatus === null ? (order.status as OrderStatus | null ?? 'pending') : orderStatusOf(upstreamStatus)
   return {
     id: order.id,
     panelOrderId: order.panelOrderId,
@@ -46,9 +46,9 @@ function askable (order: StoredOrder, panel: string): order is StoredOrder & { p
  * go through the batching lookup by their panel ids, and what it learns is
  * stored (the reported charge corrects the spend).
  */
-export async function orderStatuses (deps: { store: Store, statuses: StatusLookup, ledger: { panel: string } }, tenantId: number, ids: number[]): Promise<Map<number, ItemResult<OrderT>>> {
+export async function orderStatuses (deps: { store: Store, statuses: StatusLookup, ledger: { panel: string } }, tenantId: number, ids: number[]): Promise<Map<number, ItemResult<OrderView>>> {
   const owned = await deps.store.getOrders(tenantId, ids)
-  const results = new Map<number, ItemResult<OrderT>>()
+  const results = new Map<number, ItemResult<OrderView>>()
   const live: Array<StoredOrder & { panelOrderId: number }> = []
   for (const id of ids) {
     const order = owned.get(id)
@@ -64,7 +64,7 @@ export async function orderStatuses (deps: { store: Store, statuses: StatusLooku
       return
     }
     const s = result.value
-    const status = normaliseOrderStatus(s.status)
+    const status = orderStatusOf(s.status)
     await deps.store.updateOrderStatus(tenantId, order.localId, {
       status,
       upstreamStatus: s.status,

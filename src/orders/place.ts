@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js'
 import type { Metrics } from '../plugins/metrics.js'
 import type { Store, StoredOrder, Tenant } from '../store/types.js'
 import type { PanelClient } from '../upstream/types.js'
-import type { NewOrderT } from '../../schemas/orders.js'
+import type { OrderRequest } from './types.js'
 import type { Ledger } from './ledger-plugin.js'
 import { AmountOutOfRangeError } from '../store/money.js'
 import { prepareOrder, requireBound } from './rules.js'
@@ -57,7 +57,7 @@ export function outcomeUnknown (orderId: number, cause?: unknown): GatewayError 
  * here leads to a second `add`: what cannot be recorded is answered as
  * `upstream_outcome_unknown` and left for the sweep and an operator.
  */
-export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger, tenant: Tenant, body: NewOrderT, idempotencyKey?: string): Promise<PlacedOrder> {
+export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger, tenant: Tenant, body: OrderRequest, idempotencyKey?: string): Promise<PlacedOrder> {
   const service = await deps.catalog.service(body.service)
   if (service === undefined || !serviceAllowed(tenant, service)) {
     throw new GatewayError('unknown_service', `Service ${body.service} is not in your catalog`)

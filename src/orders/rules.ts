@@ -2,9 +2,9 @@ import { Decimal } from 'decimal.js'
 import { GatewayError } from '../problems/errors.js'
 import { canonicalType, typeKey } from '../upstream/service-types.js'
 import type { AddFields, PanelService } from '../upstream/types.js'
-import type { NewOrderT } from '../../schemas/orders.js'
+import type { OrderRequest } from './types.js'
 
-type Field = Exclude<keyof NewOrderT, 'service'>
+type Field = Exclude<keyof OrderRequest, 'service'>
 
 interface TypeRule {
   required: Field[]
@@ -101,7 +101,7 @@ function lines (text: string): string[] {
 }
 
 /** Each line-list field as its non-empty trimmed lines: what is counted is what is sent. */
-function listsOf (order: NewOrderT): Partial<Record<LineField, string[]>> {
+function listsOf (order: OrderRequest): Partial<Record<LineField, string[]>> {
   const lists: Partial<Record<LineField, string[]>> = {}
   for (const field of LINE_FIELDS) {
     const text = order[field]
@@ -123,7 +123,7 @@ function inRange (service: PanelService, value: number, what: string): void {
  * Checks an order against its service the way the panel would, before any
  * panel call, and translates it into the panel's `add` fields.
  */
-export function prepareOrder (service: PanelService, order: NewOrderT): PreparedOrder {
+export function prepareOrder (service: PanelService, order: OrderRequest): PreparedOrder {
   const rule = ruleFor(service.type)
   const allowed = new Set<Field>([...rule.required, ...(rule.optional ?? [])])
   checkFieldsAllowed(service, allowed, order)
@@ -195,7 +195,7 @@ function packageQuantity (service: PanelService): number {
 }
 
 /** Drip-feed needs both fields; a service that states it takes no drip-feed is refused here, an unstated one is the panel's to decide. */
-function checkDripFeed (service: PanelService, order: NewOrderT): void {
+function checkDripFeed (service: PanelService, order: OrderRequest): void {
   if (order.runs === undefined && order.interval === undefined) return
   if (service.dripfeed === false) {
     throw new GatewayError('invalid_drip_feed', `Service ${service.id} does not take drip-feed ("runs", "interval")`)
@@ -205,8 +205,8 @@ function checkDripFeed (service: PanelService, order: NewOrderT): void {
   }
 }
 
-function checkFieldsAllowed (service: PanelService, allowed: Set<Field>, order: NewOrderT): void {
-  for (const field of Object.keys(order) as Array<keyof NewOrderT>) {
+function checkFieldsAllowed (service: PanelService, allowed: Set<Field>, order: OrderRequest): void {
+  for (const field of Object.keys(order) as Array<keyof OrderRequest>) {
     if (field === 'service' || order[field] === undefined) continue
     if (!allowed.has(field)) {
       throw new GatewayError('field_not_allowed', `Services of type "${service.type}" do not take "${field}"`, { extra: { field } })
@@ -235,7 +235,7 @@ function unitsOfList (list: string[]): number {
  *   new posts are unlimited (an `expiry` limits time, not posts): no bound;
  * - an unknown type without quantity: no bound.
  */
-function estimate (service: PanelService, rule: TypeRule, order: NewOrderT, units: number | null): ChargeBound {
+function estimate (service: PanelService, rule: TypeRule, order: OrderRequest, units: number | null): ChargeBound {
   const rate = new Decimal(service.rate)
   const bounded = (charge: Decimal): ChargeBound => ({ chargeBounded: true, estimatedCharge: charge.toFixed() })
   if (rule.subscription === true) {
@@ -264,7 +264,7 @@ export function requireBound (prepared: PreparedOrder, tenant: { dailyBudget: st
   throw new GatewayError('charge_unbounded', prepared.unboundedReason)
 }
 
-function checkSubscription (service: PanelService, order: NewOrderT): void {
+function checkSubscription (service: PanelService, order: OrderRequest): void {
   const min = order.min as number
   const max = order.max as number
   if (min > max) throw new GatewayError('quantity_out_of_range', `"min" (${min}) is larger than "max" (${max})`)
@@ -275,7 +275,7 @@ function checkSubscription (service: PanelService, order: NewOrderT): void {
   }
 }
 
-function checkWebTraffic (order: NewOrderT): void {
+function checkWebTraffic (order: OrderRequest): void {
   if (order.typeOfTraffic === 1 && order.googleKeyword === undefined) {
     throw new GatewayError('missing_field', 'Web Traffic with typeOfTraffic 1 needs "googleKeyword"', { extra: { field: 'googleKeyword' } })
   }

@@ -1,5 +1,6 @@
-import type { ORDER_STATUSES } from '../../schemas/orders.js'
-import type { REFILL_STATUSES } from '../../schemas/refills.js'
+/** The gateway's order statuses; `unknown`: the panel may or may not have placed it. */
+export const ORDER_STATUSES = ['pending', 'in_progress', 'processing', 'completed', 'partial', 'canceled', 'refunded', 'failed', 'unknown'] as const
+export const REFILL_STATUSES = ['pending', 'in_progress', 'completed', 'rejected', 'failed'] as const
 
 export type OrderStatus = typeof ORDER_STATUSES[number]
 export type RefillStatus = typeof REFILL_STATUSES[number]
@@ -68,7 +69,7 @@ const ORDER_STEMS: ReadonlyArray<[string, OrderStatus]> = [
 const FINAL: ReadonlySet<OrderStatus> = new Set(['completed', 'partial', 'canceled', 'refunded'])
 
 /** Unknown spellings count as `processing`: the order exists and is not final. */
-export function normaliseOrderStatus (upstream: string): OrderStatus {
+export function orderStatusOf (upstream: string): OrderStatus {
   const key = fold(upstream)
   return ORDER[key] ?? ORDER_STEMS.find(([stem]) => key.startsWith(stem))?.[1] ?? 'processing'
 }
@@ -113,7 +114,7 @@ const REFILL_STEMS: ReadonlyArray<[string, RefillStatus]> = [
 ]
 
 /** Unknown spellings count as `in_progress`: the refill exists and is not final. */
-export function normaliseRefillStatus (upstream: string): RefillStatus {
+export function refillStatusOf (upstream: string): RefillStatus {
   const key = fold(upstream)
   return REFILL[key] ?? REFILL_STEMS.find(([stem]) => key.startsWith(stem))?.[1] ?? 'in_progress'
 }

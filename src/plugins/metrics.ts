@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { timingSafeEqual, createHash } from 'node:crypto'
 import { GatewayError } from '../problems/errors.js'
+import { bearerToken, secretMatcher } from '../tenancy/bearer.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,7 +41,7 @@ export interface MetricsOptions {
 export default fp<MetricsOptions>(async (app, options) => {
   const metrics = new Metrics()
   app.decorate('metrics', metrics)
-  const tokenDigest = options.token === undefined ? undefined : createHash('sha256').update(options.token).digest()
+  const isMetricsToken = secretMatcher(options.token)
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.is404 ? 'not_found' : (request.routeOptions.url ?? 'unknown')
@@ -51,11 +51,8 @@ export default fp<MetricsOptions>(async (app, options) => {
   })
 
   app.get('/metrics', { schema: { hide: true }, config: { public: true, rateLimit: false } }, async (request, reply) => {
-    if (tokenDigest !== undefined) {
-      const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? ''
-      if (!timingSafeEqual(tokenDigest, createHash('sha256').update(presented).digest())) {
-        throw new GatewayError('unauthorized', 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"')
-      }
+    if (options.token !== undefined && !isMetricsToken(bearerToken(request.headers.authorization))) {
+      throw new GatewayError('unauthorized', 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"')
     }
     return await reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   })

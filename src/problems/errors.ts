@@ -1,6 +1,6 @@
 // Every error the gateway answers with: a stable machine `code`, its HTTP status
 // and a title. Route code throws `new GatewayError(code, detail)`; the error
-// handler in app.ts renders it as RFC 9457 problem+json.
+// handler (handler.ts, beside this file) renders it as RFC 9457 problem+json.
 
 export const ERRORS = {
   // client errors
@@ -118,4 +118,9 @@ export function toProblem (err: GatewayError, instance?: string): Problem {
     ...(instance === undefined ? {} : { instance }),
     ...err.extra
   }
+}
+
+/** A problem as one item of a bulk answer carries it (`{ id, error }`): code, status and detail. */
+export function itemProblem (error: GatewayError = new GatewayError('internal_error')): { code: string, status: number, detail: string } {
+  return { code: error.code, status: error.statusCode, detail: error.message }
 }

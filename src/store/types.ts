@@ -1,6 +1,5 @@
-export type Scope = 'services:read' | 'orders:read' | 'orders:write' | 'refills:write' | 'cancels:write' | 'balance:read'
-
-export const ALL_SCOPES: Scope[] = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read']
+export const ALL_SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
+export type Scope = typeof ALL_SCOPES[number]
 
 export interface AllowedServices {
   ids: number[]

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../problems/errors.js'
 import type { Scope } from '../store/types.js'
 import { Authenticator, type Principal } from './authenticator.js'
+import { bearerToken, secretMatcher } from './bearer.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,16 +28,9 @@ declare module 'fastify' {
 /** The key a client sent: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedKey (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
-  if (typeof header === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-    return match?.[1]
-  }
+  if (typeof header === 'string') return bearerToken(header)
   const apiKey = request.headers['x-api-key']
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined
-}
-
-function digest (value: string): Buffer {
-  return createHash('sha256').update(value).digest()
 }
 
 export interface AuthOptions {
@@ -52,7 +45,7 @@ export interface AuthOptions {
  */
 export default fp<AuthOptions>(async (app, options) => {
   const authenticator = new Authenticator(app.store, { ttlMs: options.cacheTtlSeconds * 1000 })
-  const adminDigest = options.adminToken === undefined ? undefined : digest(options.adminToken)
+  const isAdminToken = secretMatcher(options.adminToken)
   app.decorate('authenticator', authenticator)
   app.decorateRequest('principal', undefined)
   app.decorateRequest('isAdmin', false)
@@ -63,7 +56,7 @@ export default fp<AuthOptions>(async (app, options) => {
     const key = presentedKey(request)
     if (key === undefined) return
     if (config.admin === true) {
-      request.isAdmin = adminDigest !== undefined && timingSafeEqual(adminDigest, digest(key))
+      request.isAdmin = isAdminToken(key)
     } else {
       request.principal = await authenticator.authenticate(key)
     }

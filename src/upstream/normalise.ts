@@ -19,7 +19,7 @@ function invalid (what: string): GatewayError {
   return new GatewayError('upstream_invalid_response', `The panel's ${what} answer has an unexpected shape`)
 }
 
-function guard<A extends unknown[], R> (what: string, fn: (...args: A) => R): (...args: A) => R {
+function reading<A extends unknown[], R> (what: string, fn: (...args: A) => R): (...args: A) => R {
   return (...args) => {
     try {
       return fn(...args)
@@ -187,7 +187,7 @@ function parseService (key: string | undefined, item: unknown): PanelService | u
  * Malformed entries are skipped; a body that is no catalog at all (or whose
  * entries are all unreadable) throws.
  */
-export const normaliseServices = guard('services', (body: unknown, secrets: Secrets = []): PanelService[] => {
+export const normaliseServices = reading('services', (body: unknown, secrets: Secrets = []): PanelService[] => {
   const payload = payloadOf(body, 'services', secrets, () => true)
   if (isEmptyCatalog(payload)) return []
   const entries = catalogEntries(payload)
@@ -210,7 +210,7 @@ export const normaliseServices = guard('services', (body: unknown, secrets: Secr
 // ---- orders --------------------------------------------------------------
 
 /** `add` → the new order id: `{"order":23501}`, `{"status":"success","order":4}`, `{"status":100,"order":"1005"}`. */
-export const normaliseAdd = guard('add', (body: unknown, secrets: Secrets = []): { order: number } => {
+export const normaliseAdd = reading('add', (body: unknown, secrets: Secrets = []): { order: number } => {
   const payload = payloadOf(body, 'add', secrets, (value) => Object.hasOwn(value, 'order'))
   if (!isRecord(payload)) throw shapeError('add', payload, secrets)
   const order = own(payload, 'order')
@@ -284,7 +284,7 @@ const isStatusRecord = (value: Json): boolean => statusOf(value) !== undefined |
  * drip-feed `runs`/`orders`, subscription `posts`), or (from some panels) the
  * multi form keyed by the order id.
  */
-export const normaliseStatus = guard('status', (body: unknown, order?: number, secrets: Secrets = []): PanelOrderStatus => {
+export const normaliseStatus = reading('status', (body: unknown, order?: number, secrets: Secrets = []): PanelOrderStatus => {
   const key = order === undefined ? undefined : String(order)
   const payload = payloadOf(body, 'status', secrets, (value) => isStatusRecord(value) || (key !== undefined && Object.hasOwn(value, key)), STATUS_ANSWER)
   if (!isRecord(payload)) throw shapeError('status', payload, secrets)
@@ -383,7 +383,7 @@ const isMultiPayload = (value: Json): boolean => hasIdKey(value)
  * (`{"error":"Order not found.","status":"104"}` from a panel without the multi
  * form) throws that refusal.
  */
-export const normaliseStatusMany = guard('status', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<PanelOrderStatus>> => {
+export const normaliseStatusMany = reading('status', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<PanelOrderStatus>> => {
   const payload = payloadOf(body, 'status', secrets, (value) => isMultiPayload(value) || statusOf(value) !== undefined, STATUS_ANSWER)
   const only = orders.length === 1 ? orders[0] : undefined
   // Asked for one id, some panels answer with the single form.
@@ -420,7 +420,7 @@ function refillOrThrow (item: unknown, secrets: Secrets): { refill: number } {
 }
 
 /** `refill` → the refill id (`{"refill":"1"}`); `{"refill":"0"}` is `refill_not_allowed`; an answer in the multi form is read too. */
-export const normaliseRefill = guard('refill', (body: unknown, order?: number, secrets: Secrets = []): { refill: number } => {
+export const normaliseRefill = reading('refill', (body: unknown, order?: number, secrets: Secrets = []): { refill: number } => {
   const payload = payloadOf(body, 'refill', secrets, (value) => Object.hasOwn(value, 'refill') || isMultiPayload(value))
   if (order !== undefined && (Array.isArray(payload) || (isRecord(payload) && !Object.hasOwn(payload, 'refill')))) {
     const result = refillMany(payload, [order], secrets).get(order)
@@ -437,7 +437,7 @@ function refillMany (payload: unknown, orders: readonly number[], secrets: Secre
 }
 
 /** Multi refill: `[{"order":1,"refill":1},{"order":3,"refill":{"error":"Incorrect order ID"}}]`; a bare string member is a refusal. */
-export const normaliseRefillMany = guard('refill', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<{ refill: number }>> => {
+export const normaliseRefillMany = reading('refill', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<{ refill: number }>> => {
   return refillMany(payloadOf(body, 'refill', secrets, (value) => isMultiPayload(value)), orders, secrets)
 })
 
@@ -453,7 +453,7 @@ function refillStatusOrThrow (item: unknown, secrets: Secrets): { status: string
 }
 
 /** `refill_status` → `{"status":"Completed"}`; `status` may be `{"error": …}`. */
-export const normaliseRefillStatus = guard('refill_status', (body: unknown, refill?: number, secrets: Secrets = []): { status: string } => {
+export const normaliseRefillStatus = reading('refill_status', (body: unknown, refill?: number, secrets: Secrets = []): { status: string } => {
   const key = refill === undefined ? undefined : String(refill)
   const payload = payloadOf(body, 'refill_status', secrets, (value) => isStatusRecord(value) || isMultiPayload(value), STATUS_ANSWER)
   if (refill !== undefined && (Array.isArray(payload) || (isRecord(payload) && !Object.hasOwn(payload, 'status') && key !== undefined && hasIdKey(payload)))) {
@@ -470,7 +470,7 @@ function refillStatusMany (payload: unknown, refills: readonly number[], secrets
 }
 
 /** Multi refill status: `[{"refill":1,"status":"Completed"},{"refill":3,"status":{"error":"Refill not found"}}]`. */
-export const normaliseRefillStatusMany = guard('refill_status', (body: unknown, refills: readonly number[], secrets: Secrets = []): Map<number, ItemResult<{ status: string }>> => {
+export const normaliseRefillStatusMany = reading('refill_status', (body: unknown, refills: readonly number[], secrets: Secrets = []): Map<number, ItemResult<{ status: string }>> => {
   return refillStatusMany(payloadOf(body, 'refill_status', secrets, (value) => isMultiPayload(value), STATUS_ANSWER), refills, secrets)
 })
 
@@ -500,7 +500,7 @@ function cancelOrThrow (item: unknown, secrets: Secrets): true {
 }
 
 /** Multi cancel: `[{"order":9,"cancel":{"error":"Incorrect order ID"}},{"order":2,"cancel":1}]`. */
-export const normaliseCancel = guard('cancel', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<true>> => {
+export const normaliseCancel = reading('cancel', (body: unknown, orders: readonly number[], secrets: Secrets = []): Map<number, ItemResult<true>> => {
   const payload = payloadOf(body, 'cancel', secrets, (value) => Object.hasOwn(value, 'cancel') || isMultiPayload(value))
   const only = orders.length === 1 ? orders[0] : undefined
   if (only !== undefined && isRecord(payload) && Object.hasOwn(payload, 'cancel')) {
@@ -512,7 +512,7 @@ export const normaliseCancel = guard('cancel', (body: unknown, orders: readonly 
 // ---- balance -------------------------------------------------------------
 
 /** `{"balance":"100.84292","currency":"USD"}` (also in a success wrapper); a missing currency is "" (unknown), never guessed. */
-export const normaliseBalance = guard('balance', (body: unknown, secrets: Secrets = []): PanelBalance => {
+export const normaliseBalance = reading('balance', (body: unknown, secrets: Secrets = []): PanelBalance => {
   const payload = payloadOf(body, 'balance', secrets, (value) => Object.hasOwn(value, 'balance'))
   if (!isRecord(payload)) throw shapeError('balance', payload, secrets)
   const balance = toDecimalString(own(payload, 'balance'))

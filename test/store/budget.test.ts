@@ -1,5 +1,7 @@
 import t from 'tap'
-import { AmountOutOfRangeError, fromUnits, fromUnitsOrNull, normaliseAmount, toUnits, toUnitsOrNull } from '../../src/store/money.js'
+import { Value } from 'typebox/value'
+import { AmountOutOfRangeError, INPUT_INTEGER_DIGITS, SCALE, fromUnits, fromUnitsOrNull, normaliseAmount, toUnits, toUnitsOrNull } from '../../src/store/money.js'
+import { NewTenantBody } from '../../schemas/admin.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
 import { eachEngine, newTenant } from './helper.js'
 
@@ -269,4 +271,14 @@ await eachEngine(t, async (t, { name, store, open }) => {
       t.same(await store.spend(987654, now), { today: '0', month: '0' })
     })
   })
+})
+
+t.test('the API accepts exactly the budgets the store can hold (schemas/admin.ts spells the store\'s bounds)', async (t) => {
+  const dailyBudget = NewTenantBody.properties.dailyBudget
+  const accepts = (value: string): boolean => Value.Check(dailyBudget, value)
+  const widest = '9'.repeat(INPUT_INTEGER_DIGITS) + '.' + '9'.repeat(SCALE)
+  t.ok(accepts(widest), 'the widest amount the store holds')
+  t.equal(normaliseAmount(widest), widest)
+  t.notOk(accepts('9'.repeat(INPUT_INTEGER_DIGITS + 1)), 'one integer digit more')
+  t.notOk(accepts('1.' + '1'.repeat(SCALE + 1)), 'one decimal more')
 })

@@ -7,7 +7,7 @@ import {
 } from '../../src/upstream/normalise.js'
 import { PANEL_ERRORS, panelError, panelErrorTable } from '../../src/upstream/panel-errors.js'
 import { classifyAnswer, parseRetryAfter } from '../../src/upstream/classify.js'
-import { normaliseOrderStatus, normaliseRefillStatus as refillStatusOf } from '../../src/orders/status.js'
+import { orderStatusOf, refillStatusOf } from '../../src/orders/status.js'
 
 const KEY = 'k3y-SECRET-0123456789abcdef'
 
@@ -515,7 +515,7 @@ t.test('status vocabulary: spellings of order, subscription and refill statuses'
     ['Canceled and refunded', 'canceled'], ['Something new', 'processing'],
     ['Cancelling', 'processing'], ['Completing', 'processing'], ['Refunding', 'processing']
   ]
-  for (const [upstream, status] of orders) t.equal(normaliseOrderStatus(upstream), status, upstream)
+  for (const [upstream, status] of orders) t.equal(orderStatusOf(upstream), status, upstream)
   const refills: Array<[string, string]> = [
     ['Pending', 'pending'], ['In progress', 'in_progress'], ['In progess', 'in_progress'], ['Completed', 'completed'],
     ['Rejected', 'rejected'], ['Canceled', 'rejected'], ['Error', 'failed'], ['Something new', 'in_progress']

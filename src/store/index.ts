@@ -1,4 +1,0 @@
-export { openStore, type OpenStoreOptions } from './open.js'
-export type { KyselyStore } from './kysely-store.js'
-export type { StoreLogger } from './logger.js'
-export * from './types.js'
