@@ -20,9 +20,11 @@ export interface CatalogOptions {
   onRefreshError?: (err: unknown, servingStale: boolean) => void
   /** Each read: from cache, fetched from the panel, or stale because the panel failed. */
   onRead?: (result: 'hit' | 'miss' | 'stale') => void
+  /** The clock (ms) for the TTL, the stale window and the failure hold; Date.now unless given (tests pass a fake one). */
+  now?: () => number
 }
 
-function snapshot (services: PanelService[]): CatalogSnapshot {
+function snapshot (services: PanelService[], fetchedAt: number): CatalogSnapshot {
   const sorted = [...services].sort((a, b) => a.id - b.id)
   const counts = new Map<string, number>()
   for (const s of sorted) counts.set(s.category, (counts.get(s.category) ?? 0) + 1)
@@ -32,7 +34,7 @@ function snapshot (services: PanelService[]): CatalogSnapshot {
     byId: new Map(sorted.map((s) => [s.id, s])),
     categories: [...counts].map(([name, serviceCount]) => ({ name, serviceCount })),
     etag: '"' + createHash('sha256').update(json).digest('base64url').slice(0, 27) + '"',
-    fetchedAt: Date.now(),
+    fetchedAt,
     serialised: new Map()
   }
 }
@@ -51,6 +53,7 @@ export class Catalog {
   readonly #staleMs: number
   readonly #ttlMs: number
   readonly #onRead: CatalogOptions['onRead']
+  readonly #now: () => number
   #lastError: unknown
   #failedAt: number | undefined
 
@@ -58,19 +61,22 @@ export class Catalog {
     this.#ttlMs = options.ttlMs
     this.#onRead = options.onRead
     this.#staleMs = options.staleMs
+    this.#now = options.now ?? Date.now
     this.#cache = new LRUCache<'catalog', CatalogSnapshot>({
       max: 1,
       ttl: Math.max(1, options.ttlMs),
+      // An injected clock is read on every check: lru-cache's 1 ms memo of the time would outlive a fake clock's jump.
+      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
       allowStaleOnFetchRejection: true,
       noDeleteOnFetchRejection: true,
       fetchMethod: async (_key, stale) => {
         try {
-          const fresh = snapshot(await panel.services())
+          const fresh = snapshot(await panel.services(), this.#now())
           this.#failedAt = undefined
           return fresh
         } catch (err) {
           this.#lastError = err
-          this.#failedAt = Date.now()
+          this.#failedAt = this.#now()
           options.onRefreshError?.(err, stale !== undefined && this.#usable(stale))
           throw err
         }
@@ -83,7 +89,7 @@ export class Catalog {
     const usable = current !== undefined && this.#usable(current)
     // With nothing to serve, a panel that just failed is not asked again at once
     // (a crowd of cold requests would each make a call the failure answers).
-    if (!usable && this.#failedAt !== undefined && Date.now() - this.#failedAt < FAILURE_HOLD_MS) throw this.#lastError
+    if (!usable && this.#failedAt !== undefined && this.#now() - this.#failedAt < FAILURE_HOLD_MS) throw this.#lastError
     const status: LRUCache.Status<'catalog', CatalogSnapshot> = {}
     // A usable snapshot answers at once, even past its TTL, while one refresh
     // runs in the background: an order never waits for the catalog and then
@@ -97,7 +103,7 @@ export class Catalog {
   }
 
   #usable (snap: CatalogSnapshot): boolean {
-    return Date.now() - snap.fetchedAt <= this.#ttlMs + this.#staleMs
+    return this.#now() - snap.fetchedAt <= this.#ttlMs + this.#staleMs
   }
 
   async service (id: number): Promise<PanelService | undefined> {

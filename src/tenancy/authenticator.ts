@@ -37,17 +37,31 @@ export interface InvalidationChannel {
  * tells the other instances through the channel, if any; `ttlMs` bounds how
  * long a revocation can go unseen when no signal arrives.
  */
+export interface AuthenticatorOptions {
+  ttlMs: number
+  max?: number
+  /** The clock (ms since the epoch) for the cache's TTL, key expiry and last use; Date.now unless given (tests pass a fake one). */
+  now?: () => number
+}
+
 export class Authenticator {
   readonly #store: Store
   readonly #cache: LRUCache<string, Entry>
+  readonly #now: () => number
   #channel: InvalidationChannel | undefined
 
-  constructor (store: Store, options: { ttlMs: number, max?: number }) {
+  constructor (store: Store, options: AuthenticatorOptions) {
     this.#store = store
-    this.#cache = new LRUCache({ max: options.max ?? 10_000, ttl: Math.max(1, options.ttlMs) })
+    this.#now = options.now ?? Date.now
+    this.#cache = new LRUCache({
+      max: options.max ?? 10_000,
+      ttl: Math.max(1, options.ttlMs),
+      // An injected clock is read on every check: lru-cache's 1 ms memo of the time would outlive a fake clock's jump.
+      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 })
+    })
   }
 
-  async authenticate (key: string, now = Date.now()): Promise<Principal | undefined> {
+  async authenticate (key: string, now = this.#now()): Promise<Principal | undefined> {
     const prefix = keyPrefix(key)
     if (prefix === undefined) return undefined
     const hash = hashKey(key)
