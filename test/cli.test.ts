@@ -2,29 +2,19 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
-import { main } from '../src/cli.js'
 import { loadConfig } from '../src/config.js'
 import { startSimulator } from '../simulator/index.js'
 import { openStore } from '../src/store/open.js'
+import { runCli, type CliResult } from './fixtures/cli-run.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const CLI = join(ROOT, 'src/cli.ts')
 
-/** One CLI command in this process, its output captured. */
-async function cli (databaseUrl: string, ...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
-  const out = { stdout: '', stderr: '' }
-  const capture = (stream: 'stdout' | 'stderr'): Writable => new Writable({
-    write (chunk: Buffer, _encoding, callback) {
-      out[stream] += chunk.toString()
-      callback()
-    }
-  })
-  const code = await main(args, { ...process.env, DATABASE_URL: databaseUrl }, { stdout: capture('stdout'), stderr: capture('stderr') })
-  return { ...out, code }
+async function cli (databaseUrl: string, ...args: string[]): Promise<CliResult> {
+  return await runCli(args, { ...process.env, DATABASE_URL: databaseUrl })
 }
 
 t.test('the installed binary runs the CLI: through a symlink, as npm link and bin shims start it, with its exit code and messages', async (t) => {
