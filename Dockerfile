@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
 # Production image: Node 24 on Debian slim, running as the unprivileged `node`
-# user, SQLite data in a volume. test/dockerfile.test.ts runs these build and
-# start steps outside Docker, so keep them plain (it knows npm ci, npm run
-# build, apt-get, mkdir and chown).
+# user, SQLite data in a volume. test/dockerfile.test.ts reads these
+# instructions (stages, base, USER, exactly what the runtime copies, CMD,
+# HEALTHCHECK, STOPSIGNAL, npm ci --omit=dev) and, without Docker, runs the
+# build they describe (tsc -p tsconfig.build.json) and starts the result:
+# /health, the HEALTHCHECK and a clean exit on SIGTERM.
 
 FROM node:24-slim AS base
 WORKDIR /app

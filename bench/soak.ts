@@ -1,8 +1,6 @@
 import { request } from 'undici'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { startSimulator, type Fault } from '../simulator/index.js'
-import { createTenant } from '../src/tenancy/admin.js'
+import type { Fault } from '../simulator/index.js'
+import { startDevGateway } from '../scripts/dev-gateway.js'
 
 // `npm run soak`: about a minute of mixed traffic against a flaky panel.
 // Pass: no crash, heap flat (after GC), every answer right or a problem+json.
@@ -11,18 +9,17 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? '60')
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? '20')
 const FAULTS: Array<Fault | null> = [null, null, null, 'html', 'empty', 'malformed', 'rate-limit', 'server-error', 'reset', 'hang']
 
-const sim = await startSimulator({ progressMs: 2000, balance: '100000000' })
-const config = loadConfig({
-  PANEL_URL: sim.url,
-  PANEL_KEY: sim.key,
-  DATABASE_URL: 'sqlite::memory:',
-  LOG_LEVEL: 'silent',
-  PANEL_TIMEOUT_MS: '1000',
-  SERVICES_TTL_SECONDS: '2',
-  RATE_LIMIT_PER_MINUTE: '1000000'
+const { app, sim, key, close } = await startDevGateway({
+  sim: { progressMs: 2000, balance: '100000000' },
+  env: {
+    DATABASE_URL: 'sqlite::memory:',
+    LOG_LEVEL: 'silent',
+    PANEL_TIMEOUT_MS: '1000',
+    SERVICES_TTL_SECONDS: '2',
+    RATE_LIMIT_PER_MINUTE: '1000000'
+  },
+  tenant: { name: 'soak' }
 })
-const app = await buildApp(config)
-const key = (await createTenant(app.store, { name: 'soak' })).key.key
 const base = await app.listen({ host: '127.0.0.1', port: 0 })
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
 const { items: services } = (await app.inject({ url: '/services?type=Default&limit=1000', headers })).json() as { items: Array<{ id: number, min: number }> }
@@ -76,8 +73,7 @@ clearInterval(faults)
 clearInterval(sampler)
 sim.setFault(null)
 heap.push(heapMb())
-await app.close()
-await sim.close()
+await close()
 
 const warm = heap.slice(1, 4)
 const growth = (heap.at(-1) as number) - Math.min(...warm)

@@ -1,8 +1,5 @@
 import Fastify from 'fastify'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { startSimulator } from '../simulator/index.js'
-import { createTenant } from '../src/tenancy/admin.js'
+import { startDevGateway } from '../scripts/dev-gateway.js'
 
 // A benchmark target in its own process: `gateway` is smm-gateway in front of
 // the simulator; `bare` is a plain Fastify route answering the same bytes.
@@ -10,10 +7,11 @@ import { createTenant } from '../src/tenancy/admin.js'
 const which = process.argv[2]
 const services = Number(process.argv[3] ?? '100')
 
-const sim = await startSimulator({ services })
-const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' })
-const gateway = await buildApp(config)
-const apiKey = (await createTenant(gateway.store, { name: 'bench' })).key.key
+const { app: gateway, key: apiKey } = await startDevGateway({
+  sim: { services },
+  env: { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' },
+  tenant: { name: 'bench' }
+})
 const warm = await gateway.inject({ url: '/services', headers: { authorization: `Bearer ${apiKey}` } })
 if (warm.statusCode !== 200) throw new Error(`warm-up failed: ${warm.statusCode} ${warm.body}`)
 

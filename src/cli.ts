@@ -10,6 +10,7 @@ import type { Invalidation } from './tenancy/authenticator.js'
 import { createTenant, issueKey, publicKey } from './tenancy/admin.js'
 import { ledgerJson, resolveUnknownOrder } from './orders/resolve.js'
 import { NewTenantBody } from '../schemas/admin.js'
+import { isEntryPoint } from './entry-point.js'
 
 const USAGE = `smm-gateway: manage tenants, keys and unknown orders in the gateway's store (DATABASE_URL)
 
@@ -28,22 +29,27 @@ Output is JSON. A new key is printed once; only its hash is stored.
 A running gateway sees a revocation or a disabled tenant within
 AUTH_CACHE_SECONDS; with REDIS_URL set, the CLI tells the gateways at once.`
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    name: { type: 'string' },
-    scopes: { type: 'string' },
-    'rate-limit': { type: 'string' },
-    'daily-budget': { type: 'string' },
-    'monthly-budget': { type: 'string' },
-    services: { type: 'string' },
-    categories: { type: 'string' },
-    'expires-at': { type: 'string' },
-    'panel-order': { type: 'string' },
-    'not-placed': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' }
-  }
-})
+function parse (argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'daily-budget': { type: 'string' },
+      'monthly-budget': { type: 'string' },
+      services: { type: 'string' },
+      categories: { type: 'string' },
+      'expires-at': { type: 'string' },
+      'panel-order': { type: 'string' },
+      'not-placed': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+}
+
+type Options = ReturnType<typeof parse>['values']
 
 function list (value: string | undefined): string[] | undefined {
   return value?.split(',').map((s) => s.trim()).filter((s) => s !== '')
@@ -54,7 +60,7 @@ function id (value: string | undefined, what: string): number {
   return Number(value)
 }
 
-function tenantInput (): unknown {
+function tenantInput (values: Options): unknown {
   const services = list(values.services)?.map((s) => id(s, '--services'))
   const categories = list(values.categories)
   return {
@@ -67,10 +73,10 @@ function tenantInput (): unknown {
   }
 }
 
-async function run (store: Store, [noun, verb, arg]: string[]): Promise<unknown> {
+async function run (store: Store, values: Options, [noun, verb, arg]: string[]): Promise<unknown> {
   switch (`${noun ?? ''} ${verb ?? ''}`) {
     case 'tenants create': {
-      const input = tenantInput()
+      const input = tenantInput(values)
       if (!Value.Check(NewTenantBody, input)) {
         const first = Value.Errors(NewTenantBody, input)[0]
         throw new GatewayError('validation_failed', `invalid tenant: ${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim())
@@ -118,32 +124,43 @@ function invalidationOf ([noun, verb, arg]: string[]): Invalidation | undefined 
   return undefined
 }
 
-if (values.help === true || positionals.length === 0) {
-  process.stdout.write(USAGE + '\n')
-} else {
+export interface CliIo {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+}
+
+/** Runs one command (`argv` without node and the script); resolves to the exit code. */
+export async function main (argv: string[], env: Record<string, string | undefined> = process.env, io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const { values, positionals } = parse(argv)
+  if (values.help === true || positionals.length === 0) {
+    io.stdout.write(USAGE + '\n')
+    return 0
+  }
   try {
-    const config = loadConfig(undefined, { requirePanel: false })
+    const config = loadConfig(env, { requirePanel: false })
     const store = await openStore(config.databaseUrl, {
       timeouts: config.databaseTimeouts,
       ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
     })
     try {
-      process.stdout.write(JSON.stringify(await run(store, positionals), null, 2) + '\n')
+      io.stdout.write(JSON.stringify(await run(store, values, positionals), null, 2) + '\n')
     } finally {
       await store.close()
     }
     const invalidation = invalidationOf(positionals)
     if (invalidation !== undefined && config.redisUrl !== undefined &&
       !await announceInvalidation(config.redisUrl, config.redisKeyPrefix, invalidation)) {
-      process.stderr.write('smm-gateway: warning: Redis unreachable; running gateways see the change within AUTH_CACHE_SECONDS\n')
+      io.stderr.write('smm-gateway: warning: Redis unreachable; running gateways see the change within AUTH_CACHE_SECONDS\n')
     }
+    return 0
   } catch (err) {
     if (err instanceof GatewayError || err instanceof ConfigError) {
-      process.stderr.write(`smm-gateway: ${err.message}\n`)
-      if (err instanceof GatewayError && err.code === 'validation_failed') process.stderr.write('\n' + USAGE + '\n')
-      process.exitCode = 1
-    } else {
-      throw err
+      io.stderr.write(`smm-gateway: ${err.message}\n`)
+      if (err instanceof GatewayError && err.code === 'validation_failed') io.stderr.write('\n' + USAGE + '\n')
+      return 1
     }
+    throw err
   }
 }
+
+if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2))

@@ -1,29 +1,35 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startSimulator } from '../simulator/index.js'
 import { openStore } from '../src/store/open.js'
+import { runCli, type CliResult } from './fixtures/cli-run.js'
 
-const exec = promisify(execFile)
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const CLI = join(ROOT, 'src/cli.ts')
 
-async function cli (databaseUrl: string, ...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl } })
-    return { stdout, stderr, code: 0 }
-  } catch (err) {
-    const e = err as { stdout: string, stderr: string, code: number }
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code }
-  }
+async function cli (databaseUrl: string, ...args: string[]): Promise<CliResult> {
+  return await runCli(args, { ...process.env, DATABASE_URL: databaseUrl })
 }
 
-// Every CLI run starts tsx afresh: seconds each on a busy 2-core machine.
-t.setTimeout(180_000)
+t.test('the installed binary runs the CLI: through a symlink, as npm link and bin shims start it, with its exit code and messages', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const bin = join(dir, 'smm-gateway')
+  await symlink(CLI, bin)
+  const result = await new Promise<{ stdout: string, stderr: string, code: number | null }>((resolve) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', bin, 'keys', 'revoke', '999'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}` }
+    }, (_err, stdout, stderr) => { resolve({ stdout, stderr, code: child.exitCode }) })
+  })
+  t.same(result, { stdout: '', stderr: 'smm-gateway: Key 999 does not exist\n', code: 1 })
+})
 
 t.test('the CLI manages tenants and keys in the store a gateway uses', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'smm-cli-'))

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../src/app.js'
-import { loadConfig, type Config } from '../src/config.js'
-import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js'
+import type { Config } from '../src/config.js'
+import type { Simulator, SimulatorOptions } from '../simulator/index.js'
+import { startDevGateway } from '../scripts/dev-gateway.js'
 import { createTenant } from '../src/tenancy/admin.js'
 import type { NewTenant, Tenant } from '../src/store/types.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
@@ -58,8 +58,6 @@ function bound (app: FastifyInstance, key: string) {
 
 /** A simulator, a gateway in front of it on a private in-memory store, and a tenant; all closed when the test ends. */
 export async function gateway (t: TestContext, options: GatewayOptions = {}): Promise<Gateway> {
-  const sim = await startSimulator({ progressMs: 60_000, ...options.sim })
-  t.teardown(async () => { await sim.close() })
   const logs: string[] = []
   const logStream = new Writable({
     write (chunk: Buffer, _encoding, callback) {
@@ -68,27 +66,28 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     }
   })
   const db = options.env?.DATABASE_URL === undefined ? await database(options.database ?? TEST_DATABASE) : undefined
-  const config = loadConfig({
-    PANEL_URL: sim.url,
-    PANEL_KEY: sim.key,
-    ADMIN_TOKEN,
-    LOG_LEVEL: 'debug',
-    PANEL_TIMEOUT_MS: '2000',
-    ...db?.env,
-    ...options.env
-  })
-  const app = await buildApp(config, { logStream }).catch(async (error: unknown) => {
+  const { app, config, sim, key, tenant, close } = await startDevGateway({
+    sim: { progressMs: 60_000, ...options.sim },
+    env: {
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'debug',
+      PANEL_TIMEOUT_MS: '2000',
+      ...db?.env,
+      ...options.env
+    },
+    tenant: { name: 'first', ...options.tenant },
+    logStream
+  }).catch(async (error: unknown) => {
     await db?.drop()
     throw error
   })
   t.teardown(async () => {
-    await app.close()
+    await close()
     await db?.drop()
   })
   const addTenant: Gateway['addTenant'] = async (input = {}) => {
     const { tenant, key } = await createTenant(app.store, { name: 'tenant', ...input })
     return { tenant, key: key.key, request: bound(app, key.key) }
   }
-  const first = await addTenant({ name: 'first', ...options.tenant })
-  return { app, config, sim, logs, key: first.key, tenant: first.tenant, request: first.request, addTenant }
+  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant }
 }

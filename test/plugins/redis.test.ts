@@ -1,19 +1,15 @@
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { decodeInvalidation } from '../../src/tenancy/invalidations.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { redisTarget } from '../../src/plugins/redis.js'
 import { gateway } from '../helper.js'
+import { runCli, type CliResult } from '../fixtures/cli-run.js'
 import { REDIS_URL, REQUIRE_SERVICES, cleanRedis, redisUnreachable } from '../scale/helper.js'
-
-const exec = promisify(execFile)
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname
 
 t.test('redisTarget keeps host, port and database but never the credentials', async (t) => {
   t.equal(redisTarget('redis://user:s3cret@cache.internal:6380/2'), 'redis://cache.internal:6380/2')
@@ -108,8 +104,11 @@ t.test('the CLI still revokes when Redis is unreachable, and warns that gateways
   const dir = await mkdtemp(join(tmpdir(), 'smm-cli-redis-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, REDIS_URL: 'redis://:cli-secret@127.0.0.1:1' }
-  const cli = async (...args: string[]): Promise<{ stdout: string, stderr: string }> =>
-    await exec(process.execPath, ['--import', 'tsx', CLI, ...args], { env })
+  const cli = async (...args: string[]): Promise<CliResult> => {
+    const result = await runCli(args, env)
+    if (result.code !== 0) throw new Error(`exit code ${result.code}: ${result.stderr}`)
+    return result
+  }
   const created = JSON.parse((await cli('tenants', 'create', '--name', 'ops')).stdout)
   const revoked = await cli('keys', 'revoke', String(created.keyId))
   t.match(JSON.parse(revoked.stdout), { id: created.keyId, revokedAt: String })

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startSimulator } from '../../simulator/index.js'
+import { runCli } from '../fixtures/cli-run.js'
 import {
-  PG_URL, REDIS_URL, REQUIRE_SERVICES, ROOT, call, cleanRedis, freshSchema, runId, servicesUnreachable, startInstance,
+  PG_URL, REDIS_URL, REQUIRE_SERVICES, call, cleanRedis, freshSchema, runId, servicesUnreachable, startInstance,
   type Answer, type Instance
 } from './helper.js'
 
@@ -171,14 +170,8 @@ t.test('several gateway processes on one PostgreSQL and one Redis', { skip: unre
     const issued = await admin(a.url, 'POST', `/admin/tenants/${tenantId}/keys`, {})
     t.equal((await call(a.url, '/me', { key: issued.body.key })).status, 200)
     t.equal((await call(b.url, '/me', { key: issued.body.key })).status, 200)
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', 'revoke', String(issued.body.id)], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_KEY_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stderr = ''
-    cli.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-    const [code] = await once(cli, 'exit')
+    const { code, stderr } = await runCli(['keys', 'revoke', String(issued.body.id)],
+      { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_KEY_PREFIX: prefix })
     t.equal(code, 0, stderr)
     t.equal(stderr, '', 'no warning: Redis carried the signal')
     t.ok(await refusedWithin(a.url, issued.body.key, 1000) !== undefined, 'refused on one')

@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js'
+import { createTenant } from '../src/tenancy/admin.js'
+import type { NewTenant, Tenant } from '../src/store/types.js'
+
+// The start-up the demo, the benches and the tests share: the panel
+// simulator, a config in front of it, the app, and a tenant with a fresh key
+// (every scope unless `tenant` says otherwise). Not part of the production
+// build; the app is built but not listening.
+
+export interface DevGatewayOptions {
+  /**
+   * The whole environment loadConfig reads (process.env is not added), over
+   * PANEL_URL and PANEL_KEY pointing at the simulator.
+   */
+  env?: Record<string, string | undefined>
+  sim?: SimulatorOptions
+  /** The tenant created at start; default name 'dev'. */
+  tenant?: Partial<NewTenant>
+  /** Where the app's log lines go (default stdout). */
+  logStream?: NodeJS.WritableStream
+}
+
+export interface DevGateway {
+  app: FastifyInstance
+  config: Config
+  sim: Simulator
+  tenant: Tenant
+  /** The tenant's API key. */
+  key: string
+  /** Closes the app, then the simulator. */
+  close: () => Promise<void>
+}
+
+export async function startDevGateway (options: DevGatewayOptions = {}): Promise<DevGateway> {
+  const sim = await startSimulator(options.sim)
+  let app: FastifyInstance | undefined
+  try {
+    const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ...options.env })
+    app = await buildApp(config, options.logStream === undefined ? {} : { logStream: options.logStream })
+    const { tenant, key } = await createTenant(app.store, { name: 'dev', ...options.tenant })
+    const started = app
+    const close = async (): Promise<void> => {
+      await started.close()
+      await sim.close()
+    }
+    return { app, config, sim, tenant, key: key.key, close }
+  } catch (error) {
+    await app?.close()
+    await sim.close()
+    throw error
+  }
+}
