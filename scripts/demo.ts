@@ -24,7 +24,7 @@ closeWithGrace({ delay: 5_000 }, async () => {
   await simulator.close()
 })
 
-const address = await app.listen({ host: config.host, port: config.port })
+const address = await app.listen({ host: config.server.host, port: config.server.port })
 process.stdout.write(`
 smm-gateway demo is running against the built-in panel simulator.
 

@@ -46,22 +46,22 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, deps.logStream),
-    bodyLimit: config.bodyLimitBytes,
+    bodyLimit: config.server.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    trustProxy: typeof config.server.trustProxy === 'number' ? trustHops(config.server.trustProxy) : config.server.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
 
-  const store = deps.store ?? await openStore(config.databaseUrl, {
+  const store = deps.store ?? await openStore(config.store.url, {
     logger: app.log,
-    timeouts: config.databaseTimeouts,
-    ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
+    timeouts: config.store.timeouts,
+    ...(config.store.schema === undefined ? {} : { schema: config.store.schema })
   })
 
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
@@ -75,46 +75,46 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     done(null, payload)
   })
   await app.register(inFlight)
-  await app.register(edges, { corsOrigins: config.corsOrigins })
+  await app.register(edges, { corsOrigins: config.server.corsOrigins })
   await app.register(problemHandler)
-  await app.register(metrics, { token: config.metricsToken })
-  await app.register(pressure, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
+  await app.register(metrics, { token: config.metrics.token })
+  await app.register(pressure, { maxEventLoopDelayMs: config.pressure.maxEventLoopDelayMs })
   await app.register(openapi)
   await app.register(storePlugin, { store, owned: deps.store === undefined })
-  await app.register(redisPlugin, { url: config.redisUrl })
-  await app.register(auth, { adminToken: config.adminToken, cacheTtlSeconds: config.authCacheSeconds })
-  await app.register(authInvalidations, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+  await app.register(redisPlugin, { url: config.redis.url })
+  await app.register(auth, { adminToken: config.auth.adminToken, cacheTtlSeconds: config.auth.cacheSeconds })
+  await app.register(authInvalidations, { url: config.redis.url, keyPrefix: config.redis.keyPrefix })
   await app.register(rateLimit, {
-    perMinute: config.rateLimitPerMinute,
-    unauthenticatedPerMinute: config.unauthenticatedRateLimitPerMinute,
+    perMinute: config.rateLimit.perMinute,
+    unauthenticatedPerMinute: config.rateLimit.unauthenticatedPerMinute,
     redis: app.redis,
-    redisKeyPrefix: config.redisKeyPrefix,
-    onRedisError: config.rateLimitOnRedisError
+    redisKeyPrefix: config.redis.keyPrefix,
+    onRedisError: config.rateLimit.onRedisError
   })
   await app.register(panelPlugin, {
-    url: config.panelUrl,
-    key: config.panelKey,
-    timeoutMs: config.panelTimeoutMs,
-    queueTimeoutMs: config.panelQueueTimeoutMs,
-    connections: config.panelConnections,
-    breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
-    limiter: { maxConcurrency: config.panelMaxConcurrency, maxPerSecond: config.panelMaxRps, queueLimit: config.panelQueueLimit },
+    url: config.panel.url,
+    key: config.panel.key,
+    timeoutMs: config.panel.timeoutMs,
+    queueTimeoutMs: config.panel.queueTimeoutMs,
+    connections: config.panel.connections,
+    breaker: { failureThreshold: config.panel.breaker.failureThreshold, cooldownMs: config.panel.breaker.cooldownMs },
+    limiter: { maxConcurrency: config.panel.limiter.maxConcurrency, maxPerSecond: config.panel.limiter.maxPerSecond, queueLimit: config.panel.limiter.queueLimit },
     ...(app.redis === undefined ? {} : { redis: app.redis }),
-    redisKeyPrefix: config.redisKeyPrefix
+    redisKeyPrefix: config.redis.keyPrefix
   })
-  await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
-  await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })
+  await app.register(catalogPlugin, { ttlSeconds: config.catalog.ttlSeconds, staleSeconds: config.catalog.staleSeconds })
+  await app.register(statusesPlugin, { windowMs: config.statuses.batchWindowMs })
   // A call may wait its turn before its PANEL_TIMEOUT_MS starts: both bound how long an order stays `sending`.
-  await app.register(ledgerPlugin, { panelUrl: config.panelUrl, panelTimeoutMs: config.panelQueueTimeoutMs + config.panelTimeoutMs, sweepIntervalMs: config.ledgerSweepIntervalMs, staleMarginMs: config.ledgerStaleMarginMs })
+  await app.register(ledgerPlugin, { panelUrl: config.panel.url, panelTimeoutMs: config.panel.queueTimeoutMs + config.panel.timeoutMs, sweepIntervalMs: config.ledger.sweepIntervalMs, staleMarginMs: config.ledger.staleMarginMs })
 
   await app.register(services)
   await app.register(orders)
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
-  await app.register(health, { redisRequired: config.rateLimitOnRedisError === 'closed' })
-  await app.register(me, { defaultRateLimit: config.rateLimitPerMinute })
-  if (config.adminToken !== undefined) {
+  await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed' })
+  await app.register(me, { defaultRateLimit: config.rateLimit.perMinute })
+  if (config.auth.adminToken !== undefined) {
     await app.register(admin)
     await app.register(adminOrders)
   }
@@ -123,6 +123,6 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // accepting and waits for open connections). Added here, after every plugin,
   // this wait comes before the panel client and the store are closed; it must
   // be an onClose hook: preClose hooks are cut off by Fastify's pluginTimeout.
-  app.addHook('onClose', async () => { await app.inFlight.settled(config.shutdownGraceMs) })
+  app.addHook('onClose', async () => { await app.inFlight.settled(config.server.shutdownGraceMs) })
   return app
 }

@@ -123,9 +123,9 @@ if (values.help === true || positionals.length === 0) {
 } else {
   try {
     const config = loadConfig(undefined, { requirePanel: false })
-    const store = await openStore(config.databaseUrl, {
-      timeouts: config.databaseTimeouts,
-      ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
+    const store = await openStore(config.store.url, {
+      timeouts: config.store.timeouts,
+      ...(config.store.schema === undefined ? {} : { schema: config.store.schema })
     })
     try {
       process.stdout.write(JSON.stringify(await run(store, positionals), null, 2) + '\n')
@@ -133,8 +133,8 @@ if (values.help === true || positionals.length === 0) {
       await store.close()
     }
     const invalidation = invalidationOf(positionals)
-    if (invalidation !== undefined && config.redisUrl !== undefined &&
-      !await announceInvalidation(config.redisUrl, config.redisKeyPrefix, invalidation)) {
+    if (invalidation !== undefined && config.redis.url !== undefined &&
+      !await announceInvalidation(config.redis.url, config.redis.keyPrefix, invalidation)) {
       process.stderr.write('smm-gateway: warning: Redis unreachable; running gateways see the change within AUTH_CACHE_SECONDS\n')
     }
   } catch (err) {

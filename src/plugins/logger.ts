@@ -27,7 +27,7 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
  */
 export function loggerOptions (config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
-    level: config.logLevel,
+    level: config.server.logLevel,
     ...(stream === undefined ? {} : { stream }),
     serializers: { req: serializeRequest },
     redact: {
