@@ -5,7 +5,7 @@ import type { Store } from './store/types.js'
 import { openStore } from './store/open.js'
 import storePlugin from './store/plugin.js'
 import rateLimit from './plugins/rate-limit.js'
-import redisPlugin from './plugins/redis.js'
+import redisPlugin, { type SharedRedis } from './plugins/redis.js'
 import authInvalidations from './tenancy/invalidations.js'
 import { validatorCompiler } from './plugins/validation.js'
 import { loggerOptions } from './plugins/logger.js'
@@ -44,25 +44,22 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 }
 
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const { server } = config
   const app = Fastify({
-    logger: loggerOptions(config, deps.logStream),
-    bodyLimit: config.server.bodyLimitBytes,
+    logger: loggerOptions(server, deps.logStream),
+    bodyLimit: server.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,
-    trustProxy: typeof config.server.trustProxy === 'number' ? trustHops(config.server.trustProxy) : config.server.trustProxy,
+    trustProxy: typeof server.trustProxy === 'number' ? trustHops(server.trustProxy) : server.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
 
-  const store = deps.store ?? await openStore(config.store.url, {
-    logger: app.log,
-    timeouts: config.store.timeouts,
-    ...(config.store.schema === undefined ? {} : { schema: config.store.schema })
-  })
+  const store = deps.store ?? await openStore(config.store, { logger: app.log })
 
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
   // Requests still in flight when closing starts end their connection with
@@ -74,46 +71,37 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     if (closing) reply.header('connection', 'close')
     done(null, payload)
   })
+
+  // Framework plugins: what every request passes through, and the
+  // connections. Order matters: auth finds the caller before the rate limiter
+  // counts it.
   await app.register(inFlight)
-  await app.register(edges, { corsOrigins: config.server.corsOrigins })
+  await app.register(edges, server)
   await app.register(problemHandler)
-  await app.register(metrics, { token: config.metrics.token })
-  await app.register(pressure, { maxEventLoopDelayMs: config.pressure.maxEventLoopDelayMs })
+  await app.register(metrics, config.metrics)
+  await app.register(pressure, config.pressure)
   await app.register(openapi)
   await app.register(storePlugin, { store, owned: deps.store === undefined })
-  await app.register(redisPlugin, { url: config.redis.url })
-  await app.register(auth, { adminToken: config.auth.adminToken, cacheTtlSeconds: config.auth.cacheSeconds })
-  await app.register(authInvalidations, { url: config.redis.url, keyPrefix: config.redis.keyPrefix })
-  await app.register(rateLimit, {
-    perMinute: config.rateLimit.perMinute,
-    unauthenticatedPerMinute: config.rateLimit.unauthenticatedPerMinute,
-    redis: app.redis,
-    redisKeyPrefix: config.redis.keyPrefix,
-    onRedisError: config.rateLimit.onRedisError
-  })
-  await app.register(panelPlugin, {
-    url: config.panel.url,
-    key: config.panel.key,
-    timeoutMs: config.panel.timeoutMs,
-    queueTimeoutMs: config.panel.queueTimeoutMs,
-    connections: config.panel.connections,
-    breaker: { failureThreshold: config.panel.breaker.failureThreshold, cooldownMs: config.panel.breaker.cooldownMs },
-    limiter: { maxConcurrency: config.panel.limiter.maxConcurrency, maxPerSecond: config.panel.limiter.maxPerSecond, queueLimit: config.panel.limiter.queueLimit },
-    ...(app.redis === undefined ? {} : { redis: app.redis }),
-    redisKeyPrefix: config.redis.keyPrefix
-  })
-  await app.register(catalogPlugin, { ttlSeconds: config.catalog.ttlSeconds, staleSeconds: config.catalog.staleSeconds })
-  await app.register(statusesPlugin, { windowMs: config.statuses.batchWindowMs })
-  // A call may wait its turn before its PANEL_TIMEOUT_MS starts: both bound how long an order stays `sending`.
-  await app.register(ledgerPlugin, { panelUrl: config.panel.url, panelTimeoutMs: config.panel.queueTimeoutMs + config.panel.timeoutMs, sweepIntervalMs: config.ledger.sweepIntervalMs, staleMarginMs: config.ledger.staleMarginMs })
+  await app.register(redisPlugin, config.redis)
+  const redis: SharedRedis | undefined = app.redis === undefined ? undefined : { client: app.redis, keyPrefix: config.redis.keyPrefix }
+  await app.register(auth, config.auth)
+  await app.register(authInvalidations, config.redis)
+  await app.register(rateLimit, { ...config.rateLimit, redis })
 
+  // Domain plugins: the panel and what is built on it.
+  await app.register(panelPlugin, { ...config.panel, redis })
+  await app.register(catalogPlugin, config.catalog)
+  await app.register(statusesPlugin, config.statuses)
+  await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel })
+
+  // Routes.
   await app.register(services)
   await app.register(orders)
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
   await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed' })
-  await app.register(me, { defaultRateLimit: config.rateLimit.perMinute })
+  await app.register(me, config.rateLimit)
   if (config.auth.adminToken !== undefined) {
     await app.register(admin)
     await app.register(adminOrders)
@@ -123,6 +111,6 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // accepting and waits for open connections). Added here, after every plugin,
   // this wait comes before the panel client and the store are closed; it must
   // be an onClose hook: preClose hooks are cut off by Fastify's pluginTimeout.
-  app.addHook('onClose', async () => { await app.inFlight.settled(config.server.shutdownGraceMs) })
+  app.addHook('onClose', async () => { await app.inFlight.settled(server.shutdownGraceMs) })
   return app
 }

@@ -123,10 +123,7 @@ if (values.help === true || positionals.length === 0) {
 } else {
   try {
     const config = loadConfig(undefined, { requirePanel: false })
-    const store = await openStore(config.store.url, {
-      timeouts: config.store.timeouts,
-      ...(config.store.schema === undefined ? {} : { schema: config.store.schema })
-    })
+    const store = await openStore(config.store)
     try {
       process.stdout.write(JSON.stringify(await run(store, positionals), null, 2) + '\n')
     } finally {

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { timingSafeEqual, createHash } from 'node:crypto'
+import type { MetricsConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 
 declare module 'fastify' {
@@ -33,12 +34,8 @@ export class Metrics {
   }
 }
 
-export interface MetricsOptions {
-  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
-  token: string | undefined
-}
-
-export default fp<MetricsOptions>(async (app, options) => {
+/** With `token` set, GET /metrics needs `Authorization: Bearer <token>`. */
+export default fp<MetricsConfig>(async (app, options) => {
   const metrics = new Metrics()
   app.decorate('metrics', metrics)
   const tokenDigest = options.token === undefined ? undefined : createHash('sha256').update(options.token).digest()

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
+import type { AuthConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 import type { Scope } from '../store/types.js'
 import { Authenticator, type Principal } from './authenticator.js'
@@ -40,18 +41,13 @@ function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
-export interface AuthOptions {
-  adminToken: string | undefined
-  cacheTtlSeconds: number
-}
-
 /**
  * Authentication in two steps around the rate limiter: `onRequest` finds who
  * is calling (so the limiter can count per tenant, or per IP for strangers),
  * `preParsing` refuses, before any body is read, who may not call the route.
  */
-export default fp<AuthOptions>(async (app, options) => {
-  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheTtlSeconds * 1000 })
+export default fp<AuthConfig>(async (app, options) => {
+  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheSeconds * 1000 })
   const adminDigest = options.adminToken === undefined ? undefined : digest(options.adminToken)
   app.decorate('authenticator', authenticator)
   app.decorateRequest('principal', undefined)
