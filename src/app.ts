@@ -9,7 +9,7 @@ import redisPlugin, { type SharedRedis } from './plugins/redis.js'
 import authInvalidations from './tenancy/invalidations.js'
 import { validatorCompiler } from './plugins/validation.js'
 import { loggerOptions } from './plugins/logger.js'
-import problemHandler, { clientErrorHandler, frameworkErrors } from './problems/handler.js'
+import problemHandler, { ROUTER_OPTIONS, clientErrorHandler, frameworkErrors } from './problems/handler.js'
 import edges from './plugins/edges.js'
 import inFlight from './plugins/in-flight.js'
 import metrics from './plugins/metrics.js'
@@ -55,7 +55,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     frameworkErrors,
     clientErrorHandler,
     trustProxy: typeof server.trustProxy === 'number' ? trustHops(server.trustProxy) : server.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
+    routerOptions: ROUTER_OPTIONS
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
 
