@@ -171,11 +171,25 @@ function leafOf (schema: TSchema): Leaf | undefined {
   return typeof env === 'string' ? schema as Leaf : undefined
 }
 
-/** Every variable the configuration reads, in the schema's order. */
-export function configVariables (schema: TSchema = ConfigSchema): string[] {
+export interface ConfigLeaf {
+  /** Where it sits in Config, e.g. ['panel', 'breaker', 'cooldownMs']. */
+  path: string[]
+  schema: TSchema
+  env: string
+  default?: unknown
+}
+
+/** Every leaf of the configuration, in the schema's order. */
+export function configLeaves (schema: TSchema = ConfigSchema, path: string[] = []): ConfigLeaf[] {
   const leaf = leafOf(schema)
-  if (leaf !== undefined) return [leaf.env]
-  return IsObject(schema) ? Object.values(schema.properties).flatMap((property) => configVariables(property)) : []
+  if (leaf !== undefined) return [{ path, schema, env: leaf.env, ...('default' in leaf ? { default: leaf.default } : {}) }]
+  if (!IsObject(schema)) return []
+  return Object.entries(schema.properties).flatMap(([key, property]) => configLeaves(property, [...path, key]))
+}
+
+/** Every variable the configuration reads, in the schema's order. */
+export function configVariables (): string[] {
+  return configLeaves().map((leaf) => leaf.env)
 }
 
 /** A variable's value, trimmed; empty counts as unset. */
