@@ -72,6 +72,11 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     done(null, payload)
   })
 
+  // Each plugin takes its slice of the config whole. Fastify reads `prefix`,
+  // `logLevel` and `logSerializers` from an encapsulated plugin's options:
+  // only the server slice has one, and edges, which takes it, is not
+  // encapsulated (fastify-plugin).
+
   // Framework plugins: what every request passes through, and the
   // connections. Order matters: auth finds the caller before the rate limiter
   // counts it.
