@@ -14,7 +14,7 @@ const { app, config, tenant, key, close } = await startDevGateway({
 
 closeWithGrace({ delay: 5_000 }, close)
 
-const address = await app.listen({ host: config.host, port: config.port })
+const address = await app.listen({ host: config.server.host, port: config.server.port })
 process.stdout.write(`
 smm-gateway demo is running against the built-in panel simulator.
 

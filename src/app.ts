@@ -5,11 +5,11 @@ import type { Store } from './store/types.js'
 import { openStore } from './store/open.js'
 import storePlugin from './store/plugin.js'
 import rateLimit from './plugins/rate-limit.js'
-import redisPlugin from './plugins/redis.js'
+import redisPlugin, { type SharedRedis } from './plugins/redis.js'
 import authInvalidations from './tenancy/invalidations.js'
 import { validatorCompiler } from './plugins/validation.js'
 import { loggerOptions } from './plugins/logger.js'
-import problemHandler, { clientErrorHandler, frameworkErrors } from './problems/handler.js'
+import problemHandler, { ROUTER_OPTIONS, clientErrorHandler, frameworkErrors } from './problems/handler.js'
 import edges from './plugins/edges.js'
 import inFlight from './plugins/in-flight.js'
 import metrics from './plugins/metrics.js'
@@ -44,25 +44,22 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 }
 
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const { server } = config
   const app = Fastify({
-    logger: loggerOptions(config, deps.logStream),
-    bodyLimit: config.bodyLimitBytes,
+    logger: loggerOptions(server, deps.logStream),
+    bodyLimit: server.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 }
+    trustProxy: typeof server.trustProxy === 'number' ? trustHops(server.trustProxy) : server.trustProxy,
+    routerOptions: ROUTER_OPTIONS
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
 
-  const store = deps.store ?? await openStore(config.databaseUrl, {
-    logger: app.log,
-    timeouts: config.databaseTimeouts,
-    ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
-  })
+  const store = deps.store ?? await openStore(config.store, { logger: app.log })
 
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
   // Requests still in flight when closing starts end their connection with
@@ -74,47 +71,43 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     if (closing) reply.header('connection', 'close')
     done(null, payload)
   })
+
+  // Each plugin takes its slice of the config whole. Fastify reads `prefix`,
+  // `logLevel` and `logSerializers` from an encapsulated plugin's options:
+  // only the server slice has one, and edges, which takes it, is not
+  // encapsulated (fastify-plugin).
+
+  // Framework plugins: what every request passes through, and the
+  // connections. Order matters: auth finds the caller before the rate limiter
+  // counts it.
   await app.register(inFlight)
-  await app.register(edges, { corsOrigins: config.corsOrigins })
+  await app.register(edges, server)
   await app.register(problemHandler)
-  await app.register(metrics, { token: config.metricsToken })
-  await app.register(pressure, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
+  await app.register(metrics, config.metrics)
+  await app.register(pressure, config.pressure)
   await app.register(openapi)
   await app.register(storePlugin, { store, owned: deps.store === undefined })
-  await app.register(redisPlugin, { url: config.redisUrl })
-  await app.register(auth, { adminToken: config.adminToken, cacheTtlSeconds: config.authCacheSeconds })
-  await app.register(authInvalidations, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
-  await app.register(rateLimit, {
-    perMinute: config.rateLimitPerMinute,
-    unauthenticatedPerMinute: config.unauthenticatedRateLimitPerMinute,
-    redis: app.redis,
-    redisKeyPrefix: config.redisKeyPrefix,
-    onRedisError: config.rateLimitOnRedisError
-  })
-  await app.register(panelPlugin, {
-    url: config.panelUrl,
-    key: config.panelKey,
-    timeoutMs: config.panelTimeoutMs,
-    queueTimeoutMs: config.panelQueueTimeoutMs,
-    connections: config.panelConnections,
-    breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
-    limiter: { maxConcurrency: config.panelMaxConcurrency, maxPerSecond: config.panelMaxRps, queueLimit: config.panelQueueLimit },
-    ...(app.redis === undefined ? {} : { redis: app.redis }),
-    redisKeyPrefix: config.redisKeyPrefix
-  })
-  await app.register(catalogPlugin, { ttlSeconds: config.servicesTtlSeconds, staleSeconds: config.servicesStaleSeconds })
-  await app.register(statusesPlugin, { windowMs: config.statusBatchWindowMs })
-  // A call may wait its turn before its PANEL_TIMEOUT_MS starts: both bound how long an order stays `sending`.
-  await app.register(ledgerPlugin, { panelUrl: config.panelUrl, panelTimeoutMs: config.panelQueueTimeoutMs + config.panelTimeoutMs, sweepIntervalMs: config.ledgerSweepIntervalMs, staleMarginMs: config.ledgerStaleMarginMs })
+  await app.register(redisPlugin, config.redis)
+  const redis: SharedRedis | undefined = app.redis === undefined ? undefined : { client: app.redis, keyPrefix: config.redis.keyPrefix }
+  await app.register(auth, config.auth)
+  await app.register(authInvalidations, config.redis)
+  await app.register(rateLimit, { ...config.rateLimit, redis })
 
+  // Domain plugins: the panel and what is built on it.
+  await app.register(panelPlugin, { ...config.panel, redis })
+  await app.register(catalogPlugin, config.catalog)
+  await app.register(statusesPlugin, config.statuses)
+  await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel })
+
+  // Routes.
   await app.register(services)
   await app.register(orders)
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
-  await app.register(health, { redisRequired: config.rateLimitOnRedisError === 'closed' })
-  await app.register(me, { defaultRateLimit: config.rateLimitPerMinute })
-  if (config.adminToken !== undefined) {
+  await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed' })
+  await app.register(me, config.rateLimit)
+  if (config.auth.adminToken !== undefined) {
     await app.register(admin)
     await app.register(adminOrders)
   }
@@ -123,6 +116,6 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // accepting and waits for open connections). Added here, after every plugin,
   // this wait comes before the panel client and the store are closed; it must
   // be an onClose hook: preClose hooks are cut off by Fastify's pluginTimeout.
-  app.addHook('onClose', async () => { await app.inFlight.settled(config.shutdownGraceMs) })
+  app.addHook('onClose', async () => { await app.inFlight.settled(server.shutdownGraceMs) })
   return app
 }

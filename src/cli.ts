@@ -138,18 +138,15 @@ export async function main (argv: string[], env: Record<string, string | undefin
   }
   try {
     const config = loadConfig(env, { requirePanel: false })
-    const store = await openStore(config.databaseUrl, {
-      timeouts: config.databaseTimeouts,
-      ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema })
-    })
+    const store = await openStore(config.store)
     try {
       io.stdout.write(JSON.stringify(await run(store, values, positionals), null, 2) + '\n')
     } finally {
       await store.close()
     }
     const invalidation = invalidationOf(positionals)
-    if (invalidation !== undefined && config.redisUrl !== undefined &&
-      !await announceInvalidation(config.redisUrl, config.redisKeyPrefix, invalidation)) {
+    if (invalidation !== undefined && config.redis.url !== undefined &&
+      !await announceInvalidation(config.redis.url, config.redis.keyPrefix, invalidation)) {
       io.stderr.write('smm-gateway: warning: Redis unreachable; running gateways see the change within AUTH_CACHE_SECONDS\n')
     }
     return 0

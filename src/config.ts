@@ -1,65 +1,9 @@
-// The one place the environment is read. Every variable is parsed and checked
-// here; a bad one stops start-up with one line naming it.
-
-export interface Config {
-  panelUrl: string
-  panelKey: string
-  panelTimeoutMs: number
-  panelConnections: number
-  /** Consecutive panel failures that open the circuit, and how long it stays open (ms). */
-  breakerFailures: number
-  breakerCooldownMs: number
-  /** Panel calls in flight and started per second across all tenants (shared fairly), and waiting per tenant. */
-  panelMaxConcurrency: number
-  panelMaxRps: number
-  panelQueueLimit: number
-  /** How long a call may wait for its turn at the panel before `upstream_overloaded` (ms); PANEL_TIMEOUT_MS starts after. */
-  panelQueueTimeoutMs: number
-  host: string
-  port: number
-  adminToken: string | undefined
-  databaseUrl: string
-  redisUrl: string | undefined
-  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
-  redisKeyPrefix: string
-  rateLimitOnRedisError: 'open' | 'closed'
-  /** PostgreSQL schema (created if missing); undefined: the connection's search_path. */
-  databaseSchema: string | undefined
-  /** PostgreSQL only: bounds on connecting, on one statement, and on an unused pooled connection (ms). */
-  databaseTimeouts: DatabaseTimeouts
-  /** How long a SIGTERM waits for requests in flight before the process is stopped (ms). */
-  shutdownGraceMs: number
-  /** Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): per-IP limits behind a load balancer. */
-  trustProxy: boolean | number | string[]
-  logLevel: string
-  servicesTtlSeconds: number
-  servicesStaleSeconds: number
-  statusBatchWindowMs: number
-  /** How often orders left mid-call by a dead process are resolved and old idempotency records purged (ms); 0: never. */
-  ledgerSweepIntervalMs: number
-  /** Past PANEL_TIMEOUT_MS, how long an order may stay `sending` (or a claim in flight) before its process counts as dead (ms). */
-  ledgerStaleMarginMs: number
-  rateLimitPerMinute: number
-  unauthenticatedRateLimitPerMinute: number
-  authCacheSeconds: number
-  bodyLimitBytes: number
-  metricsToken: string | undefined
-  maxEventLoopDelayMs: number
-  /** Browser origins allowed to call the API cross-origin (exact match); empty: CORS off. */
-  corsOrigins: string[]
-}
-
-export interface DatabaseTimeouts {
-  connectMs: number
-  statementMs: number
-  idleMs: number
-}
-
-export const DATABASE_TIMEOUT_DEFAULTS: DatabaseTimeouts = { connectMs: 5000, statementMs: 10000, idleMs: 30000 }
-
-// Past the panel call a request still waits for the store's writes, and its
-// answer must leave before the process does.
-const SHUTDOWN_MARGIN_MS = 10_000
+// The one place the environment is read. The configuration is declared once,
+// below, as TypeBox schemas in slices that plugins take whole; each leaf names
+// its variable, default and bounds, and one loader walks the schema to read
+// them all. A bad variable stops start-up with one line naming it.
+import { Type, IsEnum, IsInteger, IsObject, IsString, type Static, type TSchema } from 'typebox'
+import { Value } from 'typebox/value'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -67,23 +11,245 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+/**
+ * What a leaf of the configuration says besides its type (TypeBox keeps such
+ * keywords): `env` marks it a leaf. A leaf without `default` is unset when its
+ * variable is, unless a rule in `loadConfig` derives it.
+ */
+interface Leaf {
+  /** The variable the leaf is read from. */
+  env: string
+  default?: unknown
+  /** Whole numbers: the accepted range (inclusive). */
+  minimum?: number
+  maximum?: number
+  /** Strings: what a value must match, and its least length (in UTF-16 units, as String.length counts). */
+  pattern?: string
+  minLength?: number
+  /** Strings: the end of the one line that refuses a value, `<env> must be <mustBe>`. */
+  mustBe?: string
+  /** Reads a set value in place of the generic coercion, throwing ConfigError itself. */
+  parse?: (raw: string, name: string) => unknown
+}
 
-function str (env: Env, name: string): string | undefined {
+// ---------------------------------------------------------------------------
+// The schema: one slice per plugin or concern.
+
+export const ServerSchema = Type.Object({
+  host: Type.String({ env: 'HOST', default: '127.0.0.1' }),
+  port: Type.Integer({ env: 'PORT', default: 3000, minimum: 0, maximum: 65535 }),
+  bodyLimitBytes: Type.Integer({ env: 'BODY_LIMIT_BYTES', default: 262144, minimum: 1024, maximum: 10485760 }),
+  /** Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): per-IP limits behind a load balancer. */
+  trustProxy: Type.Union([Type.Boolean(), Type.Integer(), Type.Array(Type.String())], { env: 'TRUST_PROXY', default: false, parse: trustProxy }),
+  /** Browser origins allowed to call the API cross-origin (exact match); empty: CORS off. */
+  corsOrigins: Type.Array(Type.String(), { env: 'CORS_ORIGINS', default: [], parse: corsOrigins }),
+  /** How long a SIGTERM waits for requests in flight before the process is stopped (ms); default derived from the panel's bounds. */
+  shutdownGraceMs: Type.Integer({ env: 'SHUTDOWN_GRACE_MS', minimum: 0, maximum: 3600000 }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { env: 'LOG_LEVEL', default: 'info' })
+})
+
+export const PanelSchema = Type.Object({
+  /** The panel's API v2 endpoint; '' only when the panel is not required (tests, the CLI). */
+  url: Type.String({ env: 'PANEL_URL', default: '', parse: httpUrl }),
+  key: Type.String({ env: 'PANEL_KEY', default: '' }),
+  timeoutMs: Type.Integer({ env: 'PANEL_TIMEOUT_MS', default: 15000, minimum: 100, maximum: 300000 }),
+  /** How long a call may wait for its turn at the panel before `upstream_overloaded` (ms); PANEL_TIMEOUT_MS starts after. */
+  queueTimeoutMs: Type.Integer({ env: 'PANEL_QUEUE_TIMEOUT_MS', default: 5000, minimum: 0, maximum: 300000 }),
+  connections: Type.Integer({ env: 'PANEL_CONNECTIONS', default: 16, minimum: 1, maximum: 512 }),
+  /** Consecutive panel failures that open the circuit, and how long it stays open (ms). */
+  breaker: Type.Object({
+    failureThreshold: Type.Integer({ env: 'BREAKER_FAILURES', default: 5, minimum: 1, maximum: 1000000 }),
+    cooldownMs: Type.Integer({ env: 'BREAKER_COOLDOWN_MS', default: 10000, minimum: 10, maximum: 600000 })
+  }),
+  /** Panel calls in flight and started per second across all tenants (shared fairly), and waiting per tenant. */
+  limiter: Type.Object({
+    /** Default: `connections`. */
+    maxConcurrency: Type.Integer({ env: 'PANEL_MAX_CONCURRENCY', minimum: 1, maximum: 4096 }),
+    maxPerSecond: Type.Integer({ env: 'PANEL_MAX_RPS', default: 50, minimum: 1, maximum: 100000 }),
+    queueLimit: Type.Integer({ env: 'PANEL_QUEUE_LIMIT', default: 1000, minimum: 0, maximum: 1000000 })
+  })
+})
+
+/** PostgreSQL only: bounds on connecting, on one statement, and on an unused pooled connection (ms). */
+export const DatabaseTimeoutsSchema = Type.Object({
+  connectMs: Type.Integer({ env: 'DATABASE_CONNECT_TIMEOUT_MS', default: 5000, minimum: 100, maximum: 600000 }),
+  statementMs: Type.Integer({ env: 'DATABASE_STATEMENT_TIMEOUT_MS', default: 10000, minimum: 100, maximum: 3600000 }),
+  idleMs: Type.Integer({ env: 'DATABASE_IDLE_TIMEOUT_MS', default: 30000, minimum: 100, maximum: 3600000 })
+})
+
+const SCHEMA_MUST_BE = 'a lower-case PostgreSQL name (letters, digits, _) and needs a postgres:// DATABASE_URL'
+
+export const StoreSchema = Type.Object({
+  url: Type.String({ env: 'DATABASE_URL', default: 'sqlite:./data/gateway.db', pattern: '^(sqlite:|postgres(ql)?://)', mustBe: 'sqlite:<file> or postgres://…' }),
+  /** PostgreSQL schema (created if missing); unset: the connection's search_path. */
+  schema: Type.Optional(Type.String({ env: 'DATABASE_SCHEMA', pattern: '^[a-z_][a-z0-9_]{0,62}$', mustBe: SCHEMA_MUST_BE })),
+  timeouts: DatabaseTimeoutsSchema
+})
+
+export const RedisSchema = Type.Object({
+  /** Unset: every counter and cache stays in-process. */
+  url: Type.Optional(Type.String({ env: 'REDIS_URL', pattern: '^rediss?://', mustBe: 'a redis:// or rediss:// URL' })),
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  keyPrefix: Type.String({ env: 'REDIS_KEY_PREFIX', default: 'smm-gateway:', pattern: '^[\\x21-\\x7e]{1,100}$', mustBe: '1–100 visible ASCII characters' })
+})
+
+export const AuthSchema = Type.Object({
+  /** Unset: the admin routes are off. */
+  adminToken: Type.Optional(Type.String({ env: 'ADMIN_TOKEN', minLength: 16, mustBe: 'at least 16 characters long' })),
+  cacheSeconds: Type.Integer({ env: 'AUTH_CACHE_SECONDS', default: 30, minimum: 0, maximum: 3600 })
+})
+
+export const RateLimitSchema = Type.Object({
+  /** Tenants without a limit of their own, and the admin. */
+  perMinute: Type.Integer({ env: 'RATE_LIMIT_PER_MINUTE', default: 600, minimum: 1, maximum: 1000000 }),
+  /** Callers without a valid key, by IP. */
+  unauthenticatedPerMinute: Type.Integer({ env: 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', default: 60, minimum: 1, maximum: 1000000 }),
+  /** When Redis fails: `open` lets the request through uncounted, `closed` refuses it with 503. */
+  onRedisError: Type.Enum(['open', 'closed'], { env: 'RATE_LIMIT_ON_REDIS_ERROR', default: 'open' })
+})
+
+export const CatalogSchema = Type.Object({
+  ttlSeconds: Type.Integer({ env: 'SERVICES_TTL_SECONDS', default: 300, minimum: 0, maximum: 86400 }),
+  staleSeconds: Type.Integer({ env: 'SERVICES_STALE_SECONDS', default: 3600, minimum: 0, maximum: 7 * 86400 })
+})
+
+export const StatusesSchema = Type.Object({
+  batchWindowMs: Type.Integer({ env: 'STATUS_BATCH_WINDOW_MS', default: 5, minimum: 0, maximum: 1000 })
+})
+
+export const LedgerSchema = Type.Object({
+  /** How often orders left mid-call by a dead process are resolved and old idempotency records purged (ms); 0: never. */
+  sweepIntervalMs: Type.Integer({ env: 'LEDGER_SWEEP_INTERVAL_MS', default: 30000, minimum: 0, maximum: 3600000 }),
+  /** Past the panel's bounds, how long an order may stay `sending` (or a claim in flight) before its process counts as dead (ms). */
+  staleMarginMs: Type.Integer({ env: 'LEDGER_STALE_MARGIN_MS', default: 10000, minimum: 100, maximum: 600000 })
+})
+
+export const MetricsSchema = Type.Object({
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  token: Type.Optional(Type.String({ env: 'METRICS_TOKEN' }))
+})
+
+export const PressureSchema = Type.Object({
+  maxEventLoopDelayMs: Type.Integer({ env: 'MAX_EVENT_LOOP_DELAY_MS', default: 1000, minimum: 10, maximum: 60000 })
+})
+
+export const ConfigSchema = Type.Object({
+  server: ServerSchema,
+  panel: PanelSchema,
+  store: StoreSchema,
+  redis: RedisSchema,
+  auth: AuthSchema,
+  rateLimit: RateLimitSchema,
+  catalog: CatalogSchema,
+  statuses: StatusesSchema,
+  ledger: LedgerSchema,
+  metrics: MetricsSchema,
+  pressure: PressureSchema
+})
+
+export type Config = Static<typeof ConfigSchema>
+export type ServerConfig = Static<typeof ServerSchema>
+export type PanelConfig = Static<typeof PanelSchema>
+export type DatabaseTimeouts = Static<typeof DatabaseTimeoutsSchema>
+export type StoreConfig = Static<typeof StoreSchema>
+export type RedisConfig = Static<typeof RedisSchema>
+export type AuthConfig = Static<typeof AuthSchema>
+export type RateLimitConfig = Static<typeof RateLimitSchema>
+export type CatalogConfig = Static<typeof CatalogSchema>
+export type StatusesConfig = Static<typeof StatusesSchema>
+export type LedgerConfig = Static<typeof LedgerSchema>
+export type MetricsConfig = Static<typeof MetricsSchema>
+export type PressureConfig = Static<typeof PressureSchema>
+
+export const DATABASE_TIMEOUT_DEFAULTS: DatabaseTimeouts = Value.Create(DatabaseTimeoutsSchema)
+
+// ---------------------------------------------------------------------------
+// The generic loader.
+
+function leafOf (schema: TSchema): Leaf | undefined {
+  const env = (schema as { env?: unknown }).env
+  return typeof env === 'string' ? schema as Leaf : undefined
+}
+
+export interface ConfigLeaf {
+  /** Where it sits in Config, e.g. ['panel', 'breaker', 'cooldownMs']. */
+  path: string[]
+  schema: TSchema
+  env: string
+  default?: unknown
+}
+
+/** Every leaf of the configuration, in the schema's order. */
+export function configLeaves (schema: TSchema = ConfigSchema, path: string[] = []): ConfigLeaf[] {
+  const leaf = leafOf(schema)
+  if (leaf !== undefined) return [{ path, schema, env: leaf.env, ...('default' in leaf ? { default: leaf.default } : {}) }]
+  if (!IsObject(schema)) return []
+  return Object.entries(schema.properties).flatMap(([key, property]) => configLeaves(property, [...path, key]))
+}
+
+/** Every variable the configuration reads, in the schema's order. */
+export function configVariables (): string[] {
+  return configLeaves().map((leaf) => leaf.env)
+}
+
+/** A variable's value, trimmed; empty counts as unset. */
+function read (env: Env, name: string): string | undefined {
   const value = env[name]?.trim()
   return value === undefined || value === '' ? undefined : value
 }
 
-function int (env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = str(env, name)
-  if (raw === undefined) return fallback
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
-  }
-  return Number(raw)
+function refuse (name: string, mustBe: string | undefined): ConfigError {
+  return new ConfigError(`${name} must be ${mustBe ?? 'valid'}`)
 }
 
-function httpUrl (name: string, raw: string): string {
+function readLeaf (schema: TSchema, leaf: Leaf, env: Env): unknown {
+  const name = leaf.env
+  const raw = read(env, name)
+  // A copy: a default array must not be shared by every config loaded.
+  if (raw === undefined) return structuredClone(leaf.default)
+  if (leaf.parse !== undefined) return leaf.parse(raw, name)
+  if (IsInteger(schema)) {
+    const minimum = leaf.minimum ?? 0
+    const maximum = leaf.maximum ?? Number.MAX_SAFE_INTEGER
+    if (!/^\d+$/.test(raw) || Number(raw) < minimum || Number(raw) > maximum) {
+      throw new ConfigError(`${name} must be a whole number from ${minimum} to ${maximum} (got "${raw}")`)
+    }
+    return Number(raw)
+  }
+  if (IsEnum(schema)) {
+    const values = schema.enum.map(String)
+    if (!values.includes(raw)) {
+      throw refuse(name, values.length === 2 ? `${values[0] ?? ''} or ${values[1] ?? ''}` : `one of ${values.join(', ')}`)
+    }
+    return raw
+  }
+  if (IsString(schema)) {
+    if ((leaf.minLength !== undefined && raw.length < leaf.minLength) ||
+      (leaf.pattern !== undefined && !new RegExp(leaf.pattern, 'u').test(raw))) {
+      throw refuse(name, leaf.mustBe)
+    }
+    return raw
+  }
+  throw new Error(`config.ts: no way to read ${name}; give its leaf a parse function`)
+}
+
+/** Walks the schema: each leaf from its variable, each object from its properties (unset leaves left out). */
+function fromEnv (schema: TSchema, env: Env): unknown {
+  const leaf = leafOf(schema)
+  if (leaf !== undefined) return readLeaf(schema, leaf, env)
+  if (!IsObject(schema)) throw new Error('config.ts: a configuration leaf names no env variable')
+  const slice: Record<string, unknown> = {}
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const value = fromEnv(property, env)
+    if (value !== undefined) slice[key] = value
+  }
+  return slice
+}
+
+// ---------------------------------------------------------------------------
+// Readers of the variables no generic coercion fits (their leaves' `parse`).
+
+function httpUrl (raw: string, name: string): string {
   let url: URL
   try {
     url = new URL(raw)
@@ -99,19 +265,16 @@ function httpUrl (name: string, raw: string): string {
   return url.toString()
 }
 
-function trustProxy (env: Env): boolean | number | string[] {
-  const raw = str(env, 'TRUST_PROXY')
-  if (raw === undefined || raw === 'false') return false
+function trustProxy (raw: string, name: string): boolean | number | string[] {
+  if (raw === 'false') return false
   if (raw === 'true') return true
   if (/^\d{1,2}$/.test(raw)) return Number(raw)
   const addresses = raw.split(',').map((a) => a.trim())
   if (addresses.every((a) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) return addresses
-  throw new ConfigError('TRUST_PROXY must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs')
+  throw new ConfigError(`${name} must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs`)
 }
 
-function corsOrigins (env: Env): string[] {
-  const raw = str(env, 'CORS_ORIGINS')
-  if (raw === undefined) return []
+function corsOrigins (raw: string, name: string): string[] {
   return raw.split(',').map((o) => o.trim()).filter((o) => o !== '').map((origin) => {
     let parsed: URL | undefined
     try {
@@ -119,10 +282,43 @@ function corsOrigins (env: Env): string[] {
     } catch {}
     // Browsers send the origin serialised exactly so; anything else could never match.
     if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-      throw new ConfigError(`CORS_ORIGINS must be comma-separated origins such as https://app.example or http://localhost:5173 (no path, no trailing slash; got "${origin}")`)
+      throw new ConfigError(`${name} must be comma-separated origins such as https://app.example or http://localhost:5173 (no path, no trailing slash; got "${origin}")`)
     }
     return origin
   })
+}
+
+// ---------------------------------------------------------------------------
+// Rules that tie fields together, after the generic pass.
+
+// Past the panel call a request still waits for the store's writes, and its
+// answer must leave before the process does.
+const SHUTDOWN_MARGIN_MS = 10_000
+
+function requirePanel (panel: PanelConfig): void {
+  if (panel.url === '') {
+    throw new ConfigError('PANEL_URL is not set: point it at your panel\'s API v2 endpoint, or try the gateway with `npm run demo`')
+  }
+  if (panel.key === '') {
+    throw new ConfigError('PANEL_KEY is not set: it is the API key of your panel account')
+  }
+}
+
+/** PANEL_MAX_CONCURRENCY defaults to PANEL_CONNECTIONS. */
+function limiterDefaults (panel: PanelConfig): void {
+  panel.limiter.maxConcurrency ??= panel.connections
+}
+
+/** Long enough for an order already at the panel to be answered and recorded. */
+function shutdownGrace (server: ServerConfig, panel: PanelConfig): void {
+  server.shutdownGraceMs ??= panel.queueTimeoutMs + panel.timeoutMs + SHUTDOWN_MARGIN_MS
+  if (server.shutdownGraceMs < panel.timeoutMs) {
+    throw new ConfigError(`SHUTDOWN_GRACE_MS must be at least PANEL_TIMEOUT_MS (${panel.timeoutMs}), or orders still at the panel are cut off (got ${server.shutdownGraceMs})`)
+  }
+}
+
+function schemaNeedsPostgres (store: StoreConfig): void {
+  if (store.schema !== undefined && !store.url.startsWith('postgres')) throw refuse('DATABASE_SCHEMA', SCHEMA_MUST_BE)
 }
 
 export interface LoadOptions {
@@ -131,87 +327,12 @@ export interface LoadOptions {
 }
 
 export function loadConfig (env: Env = process.env, options: LoadOptions = {}): Config {
-  const { requirePanel = true } = options
-  const panelUrl = str(env, 'PANEL_URL')
-  const panelKey = str(env, 'PANEL_KEY')
-  if (requirePanel && panelUrl === undefined) {
-    throw new ConfigError('PANEL_URL is not set: point it at your panel\'s API v2 endpoint, or try the gateway with `npm run demo`')
-  }
-  if (requirePanel && panelKey === undefined) {
-    throw new ConfigError('PANEL_KEY is not set: it is the API key of your panel account')
-  }
-  const adminToken = str(env, 'ADMIN_TOKEN')
-  if (adminToken !== undefined && adminToken.length < 16) {
-    throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long')
-  }
-  const databaseUrl = str(env, 'DATABASE_URL') ?? 'sqlite:./data/gateway.db'
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL must be sqlite:<file> or postgres://…')
-  }
-  const redisUrl = str(env, 'REDIS_URL')
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
-  }
-  const redisKeyPrefix = str(env, 'REDIS_KEY_PREFIX') ?? 'smm-gateway:'
-  if (!/^[\x21-\x7e]{1,100}$/.test(redisKeyPrefix)) {
-    throw new ConfigError('REDIS_KEY_PREFIX must be 1–100 visible ASCII characters')
-  }
-  const rateLimitOnRedisError = str(env, 'RATE_LIMIT_ON_REDIS_ERROR') ?? 'open'
-  if (rateLimitOnRedisError !== 'open' && rateLimitOnRedisError !== 'closed') {
-    throw new ConfigError('RATE_LIMIT_ON_REDIS_ERROR must be open or closed')
-  }
-  const databaseSchema = str(env, 'DATABASE_SCHEMA')
-  if (databaseSchema !== undefined && (!databaseUrl.startsWith('postgres') || !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema))) {
-    throw new ConfigError('DATABASE_SCHEMA must be a lower-case PostgreSQL name (letters, digits, _) and needs a postgres:// DATABASE_URL')
-  }
-  const logLevel = str(env, 'LOG_LEVEL') ?? 'info'
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
-  }
-  const panelTimeoutMs = int(env, 'PANEL_TIMEOUT_MS', 15000, 100, 300000)
-  const panelQueueTimeoutMs = int(env, 'PANEL_QUEUE_TIMEOUT_MS', 5000, 0, 300000)
-  const shutdownGraceMs = int(env, 'SHUTDOWN_GRACE_MS', panelQueueTimeoutMs + panelTimeoutMs + SHUTDOWN_MARGIN_MS, 0, 3600000)
-  if (shutdownGraceMs < panelTimeoutMs) {
-    throw new ConfigError(`SHUTDOWN_GRACE_MS must be at least PANEL_TIMEOUT_MS (${panelTimeoutMs}), or orders still at the panel are cut off (got ${shutdownGraceMs})`)
-  }
-  return {
-    panelUrl: panelUrl === undefined ? '' : httpUrl('PANEL_URL', panelUrl),
-    panelKey: panelKey ?? '',
-    panelTimeoutMs,
-    panelConnections: int(env, 'PANEL_CONNECTIONS', 16, 1, 512),
-    breakerFailures: int(env, 'BREAKER_FAILURES', 5, 1, 1000000),
-    breakerCooldownMs: int(env, 'BREAKER_COOLDOWN_MS', 10000, 10, 600000),
-    panelMaxConcurrency: int(env, 'PANEL_MAX_CONCURRENCY', int(env, 'PANEL_CONNECTIONS', 16, 1, 512), 1, 4096),
-    panelMaxRps: int(env, 'PANEL_MAX_RPS', 50, 1, 100000),
-    panelQueueLimit: int(env, 'PANEL_QUEUE_LIMIT', 1000, 0, 1000000),
-    panelQueueTimeoutMs,
-    host: str(env, 'HOST') ?? '127.0.0.1',
-    port: int(env, 'PORT', 3000, 0, 65535),
-    adminToken,
-    databaseUrl,
-    redisUrl,
-    redisKeyPrefix,
-    rateLimitOnRedisError,
-    databaseSchema,
-    databaseTimeouts: {
-      connectMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.connectMs, 100, 600000),
-      statementMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.statementMs, 100, 3600000),
-      idleMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', DATABASE_TIMEOUT_DEFAULTS.idleMs, 100, 3600000)
-    },
-    shutdownGraceMs,
-    trustProxy: trustProxy(env),
-    logLevel,
-    servicesTtlSeconds: int(env, 'SERVICES_TTL_SECONDS', 300, 0, 86400),
-    servicesStaleSeconds: int(env, 'SERVICES_STALE_SECONDS', 3600, 0, 7 * 86400),
-    statusBatchWindowMs: int(env, 'STATUS_BATCH_WINDOW_MS', 5, 0, 1000),
-    ledgerSweepIntervalMs: int(env, 'LEDGER_SWEEP_INTERVAL_MS', 30000, 0, 3600000),
-    ledgerStaleMarginMs: int(env, 'LEDGER_STALE_MARGIN_MS', 10000, 100, 600000),
-    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
-    unauthenticatedRateLimitPerMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1000000),
-    authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
-    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 262144, 1024, 10485760),
-    metricsToken: str(env, 'METRICS_TOKEN'),
-    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60000),
-    corsOrigins: corsOrigins(env)
-  }
+  // Typed as the finished config, though the leaves without a default (the
+  // derived ones among them) are still unset until the rules below have run.
+  const config = fromEnv(ConfigSchema, env) as Config
+  if (options.requirePanel ?? true) requirePanel(config.panel)
+  limiterDefaults(config.panel)
+  shutdownGrace(config.server, config.panel)
+  schemaNeedsPostgres(config.store)
+  return config
 }

@@ -10,13 +10,13 @@ export async function main (env: Record<string, string | undefined> = process.en
   const app = await buildApp(config)
 
   // Long enough for an order already at the panel to be answered and recorded (config checks it is).
-  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.server.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
     await app.close()
   })
 
-  await app.listen({ host: config.host, port: config.port })
+  await app.listen({ host: config.server.host, port: config.server.port })
   return app
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { parse } from 'yaml'
+import { configVariables } from '../src/config.js'
 
 interface Service {
   build?: unknown
@@ -37,8 +38,7 @@ t.test('docker-compose.yml has two gateways built from the Dockerfile, PostgreSQ
 })
 
 t.test('each gateway gets the panel, the admin token, PostgreSQL, Redis and listens on 0.0.0.0', async (t) => {
-  const config = await readFile(new URL('src/config.ts', root), 'utf8')
-  const known = new Set([...config.matchAll(/(?:str|int)\(env, '([A-Z_]+)'/g)].map((m) => m[1]))
+  const known = new Set(configVariables())
   const pg = env(services.postgres as Service)
   for (const name of GATEWAYS) {
     const vars = env(services[name] as Service)

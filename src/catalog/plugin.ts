@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { CatalogConfig } from '../config.js'
 import { Catalog } from './catalog.js'
 
 declare module 'fastify' {
@@ -7,12 +8,7 @@ declare module 'fastify' {
   }
 }
 
-export interface CatalogPluginOptions {
-  ttlSeconds: number
-  staleSeconds: number
-}
-
-export default fp<CatalogPluginOptions>(async (app, options) => {
+export default fp<CatalogConfig>(async (app, options) => {
   const catalog = new Catalog(app.panel, {
     ttlMs: options.ttlSeconds * 1000,
     staleMs: options.staleSeconds * 1000,

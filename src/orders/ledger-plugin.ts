@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
+import type { LedgerConfig, PanelConfig } from '../config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,13 +17,13 @@ export interface Ledger {
   sweep: (now?: Date) => Promise<void>
 }
 
-export interface LedgerOptions {
-  panelUrl: string
-  panelTimeoutMs: number
-  /** 0: no periodic sweep (claims still resolve stale orders they meet). */
-  sweepIntervalMs: number
-  /** Past the panel timeout: the writes around the call and clock skew between instances. */
-  staleMarginMs: number
+/**
+ * The ledger slice (a `sweepIntervalMs` of 0: no periodic sweep, claims still
+ * resolve stale orders they meet; `staleMarginMs`: the writes around a panel
+ * call and clock skew between instances), and the panel whose orders it keeps.
+ */
+export interface LedgerOptions extends LedgerConfig {
+  panel: Pick<PanelConfig, 'url' | 'timeoutMs' | 'queueTimeoutMs'>
 }
 
 /** A short stable name for a panel endpoint; never the URL itself, which may carry a secret path. */
@@ -31,8 +32,9 @@ export function panelIdentity (url: string): string {
 }
 
 export default fp<LedgerOptions>(async (app, options) => {
-  const panel = panelIdentity(options.panelUrl)
-  const staleAfterMs = options.panelTimeoutMs + options.staleMarginMs
+  const panel = panelIdentity(options.panel.url)
+  // A call may wait its turn before its PANEL_TIMEOUT_MS starts: both bound how long an order stays `sending`.
+  const staleAfterMs = options.panel.queueTimeoutMs + options.panel.timeoutMs + options.staleMarginMs
   // Rows from before gateway ids belong to the panel configured now.
   await app.store.adoptPanel(panel)
 

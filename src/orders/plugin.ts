@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { StatusesConfig } from '../config.js'
 import { StatusLookup } from './status-lookup.js'
 
 declare module 'fastify' {
@@ -7,8 +8,8 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ windowMs: number }>(async (app, { windowMs }) => {
-  const statuses = new StatusLookup(app.panel, { windowMs, onBatch: (size) => { app.metrics.statusBatchSize.observe(size) } })
+export default fp<StatusesConfig>(async (app, { batchWindowMs }) => {
+  const statuses = new StatusLookup(app.panel, { windowMs: batchWindowMs, onBatch: (size) => { app.metrics.statusBatchSize.observe(size) } })
   app.decorate('statuses', statuses)
   app.addHook('onClose', async () => { statuses.close() })
 }, { name: 'statuses', dependencies: ['panel'] })

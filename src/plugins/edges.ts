@@ -2,11 +2,10 @@ import fp from 'fastify-plugin'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import helmet, { type HelmetOptions } from 'helmet'
 import cors from '@fastify/cors'
+import type { ServerConfig } from '../config.js'
 
-export interface EdgesOptions {
-  /** Browser origins allowed cross-origin (exact match); empty: no CORS at all. */
-  corsOrigins: string[]
-}
+/** The server slice: its browser origins allowed cross-origin (exact match); empty: no CORS at all. */
+export type EdgesOptions = Pick<ServerConfig, 'corsOrigins'>
 
 // The API only ever answers JSON: nothing it serves may load, run or be framed.
 const API_CSP = {

@@ -1,5 +1,5 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
-import type { Config } from '../config.js'
+import type { ServerConfig } from '../config.js'
 
 // A careless client may put its key in the URL (`?apiKey=sgw_…`); the URL is
 // logged with every request, so such values are masked there.
@@ -25,9 +25,9 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
  * header object is logged, and masked in logged URLs; the panel key is never
  * handed to the logger at all.
  */
-export function loggerOptions (config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+export function loggerOptions (server: Pick<ServerConfig, 'logLevel'>, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
-    level: config.logLevel,
+    level: server.logLevel,
     ...(stream === undefined ? {} : { stream }),
     serializers: { req: serializeRequest },
     redact: {

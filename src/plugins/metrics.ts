@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { MetricsConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 import { bearerToken, secretMatcher } from '../tenancy/bearer.js'
 
@@ -33,12 +34,8 @@ export class Metrics {
   }
 }
 
-export interface MetricsOptions {
-  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
-  token: string | undefined
-}
-
-export default fp<MetricsOptions>(async (app, options) => {
+/** With `token` set, GET /metrics needs `Authorization: Bearer <token>`. */
+export default fp<MetricsConfig>(async (app, options) => {
   const metrics = new Metrics()
   app.decorate('metrics', metrics)
   const isMetricsToken = secretMatcher(options.token)

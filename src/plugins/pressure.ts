@@ -1,18 +1,15 @@
 import { getHeapStatistics } from 'node:v8'
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
+import type { PressureConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
-
-export interface PressureOptions {
-  maxEventLoopDelayMs: number
-}
 
 /**
  * Sheds load with 503 `overloaded` when the event loop lags or the heap nears
  * its limit, instead of answering everyone late. /health still answers: a
  * busy process is alive.
  */
-export default fp<PressureOptions>(async (app, options) => {
+export default fp<PressureConfig>(async (app, options) => {
   await app.register(underPressure, {
     maxEventLoopDelay: options.maxEventLoopDelayMs,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.9),

@@ -3,19 +3,13 @@ import fp from 'fastify-plugin'
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import type { RateLimitConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
+import type { SharedRedis } from './redis.js'
 
-export interface RateLimitOptions {
-  /** Tenants without a limit of their own, and the admin. */
-  perMinute: number
-  /** Callers without a valid key, by IP. */
-  unauthenticatedPerMinute: number
+export interface RateLimitOptions extends RateLimitConfig {
   /** Counters shared by every instance (atomic INCR in a Lua script); undefined: in-process. */
-  redis?: Redis | undefined
-  /** Prefix of the counters' Redis keys. */
-  redisKeyPrefix?: string
-  /** When Redis fails: `open` lets the request through uncounted, `closed` refuses it with 503. */
-  onRedisError?: 'open' | 'closed'
+  redis?: SharedRedis | undefined
 }
 
 type StoreCallback = Parameters<FastifyRateLimitStore['incr']>[1]
@@ -84,7 +78,7 @@ export default fp<RateLimitOptions>(async (app, options) => {
     keyGenerator: key,
     ...(options.redis === undefined
       ? {}
-      : { store: redisStore(options.redis, `${options.redisKeyPrefix ?? ''}rate-limit:`, report), skipOnError: failOpen }),
+      : { store: redisStore(options.redis.client, `${options.redis.keyPrefix}rate-limit:`, report), skipOnError: failOpen }),
     max: async (request) => {
       if (request.principal !== undefined) return request.principal.tenant.rateLimitPerMinute ?? options.perMinute
       return request.isAdmin ? options.perMinute : options.unauthenticatedPerMinute

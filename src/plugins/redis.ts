@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
+import type { RedisConfig } from '../config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,12 +84,17 @@ export async function closeRedis (client: Redis): Promise<void> {
   client.disconnect()
 }
 
-export interface RedisPluginOptions {
-  url: string | undefined
+/**
+ * Redis as the plugins that keep shared state in it take it: the command
+ * connection (`app.redis`) and the prefix of every key and channel.
+ */
+export interface SharedRedis {
+  client: Redis
+  keyPrefix: string
 }
 
 /** `app.redis`: one shared command connection, or undefined without REDIS_URL. */
-export default fp<RedisPluginOptions>(async (app, options) => {
+export default fp<Pick<RedisConfig, 'url'>>(async (app, options) => {
   if (options.url === undefined) {
     app.decorate('redis', undefined)
     return

@@ -9,6 +9,13 @@ import { isStoreUnavailable } from '../store/errors.js'
 // Seconds a client should wait after a store outage: pg's pool reconnects on the next query.
 const STORE_RETRY_AFTER_SECONDS = 2
 
+/**
+ * How paths are matched: by Fastify's router (buildApp's `routerOptions`) and
+ * by the copy below that tells a wrong method (405) from an unknown path
+ * (404), so the two must match alike.
+ */
+export const ROUTER_OPTIONS = { ignoreTrailingSlash: true, maxParamLength: 100 } as const
+
 interface ValidationIssue { instancePath?: string, message?: string, params?: Record<string, unknown> }
 
 function validationError (err: FastifyError): GatewayError {
@@ -102,7 +109,7 @@ export default fp(async (app) => {
 
   // Every route's path by method, so a known path asked with the wrong method
   // is a 405 naming the right ones rather than a 404.
-  const paths = Router({ ignoreTrailingSlash: true, maxParamLength: 100 })
+  const paths = Router(ROUTER_OPTIONS)
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (route.url !== '*' && !paths.hasRoute(method as Router.HTTPMethod, route.url)) paths.on(method as Router.HTTPMethod, route.url, () => {})

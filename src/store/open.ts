@@ -4,19 +4,23 @@ import { setTimeout } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
-import { DATABASE_TIMEOUT_DEFAULTS, type DatabaseTimeouts } from '../config.js'
+import { DATABASE_TIMEOUT_DEFAULTS, type StoreConfig } from '../config.js'
 import type { Database } from './db.js'
 import { KyselyStore } from './kysely-store.js'
 import type { StoreLogger } from './logger.js'
 import { migrateToLatest } from './migrations.js'
 
+/**
+ * Which database: the store slice, or as much of it as a test needs. On
+ * PostgreSQL `schema` is the one to use (created if missing), set as
+ * search_path on every connection; `timeouts` default to 5 s connect, 10 s
+ * statement, 30 s idle.
+ */
+export type StoreTarget = Pick<StoreConfig, 'url' | 'schema'> & Partial<Pick<StoreConfig, 'timeouts'>>
+
 export interface OpenStoreOptions {
-  /** PostgreSQL only: the schema to use (created if missing), set as search_path on every connection. */
-  schema?: string
   /** PostgreSQL only: pool size (pg's default is 10). */
   poolMax?: number
-  /** PostgreSQL only: connect, statement and idle-connection bounds; default 5 s, 10 s, 30 s. */
-  timeouts?: DatabaseTimeouts
   logger?: StoreLogger
 }
 
@@ -32,9 +36,9 @@ const KEEPALIVE_DELAY_MS = 10_000
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
 /** `sqlite:<file>` (`sqlite::memory:` for a private in-memory database) or `postgres://…`; migrates, then returns the store. */
-export async function openStore (databaseUrl: string, options: OpenStoreOptions = {}): Promise<KyselyStore> {
-  if (databaseUrl.startsWith('sqlite:')) return await openSqlite(sqlitePath(databaseUrl), options)
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return await openPostgres(databaseUrl, options)
+export async function openStore (target: StoreTarget, options: OpenStoreOptions = {}): Promise<KyselyStore> {
+  if (target.url.startsWith('sqlite:')) return await openSqlite(sqlitePath(target.url), options)
+  if (/^postgres(ql)?:\/\//.test(target.url)) return await openPostgres(target, options)
   throw new Error('database URL must be sqlite:<file> or postgres://…')
 }
 
@@ -103,10 +107,8 @@ async function exclusively<T> (database: BetterSqlite3.Database, fn: () => Promi
   }
 }
 
-async function openPostgres (url: string, options: OpenStoreOptions): Promise<KyselyStore> {
-  const { schema } = options
+async function openPostgres ({ url, schema, timeouts = DATABASE_TIMEOUT_DEFAULTS }: StoreTarget, options: OpenStoreOptions): Promise<KyselyStore> {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`)
-  const timeouts = options.timeouts ?? DATABASE_TIMEOUT_DEFAULTS
   const pool = new pg.Pool({
     connectionString: url,
     ...(options.poolMax === undefined ? {} : { max: options.poolMax }),

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
+import type { AuthConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 import type { Scope } from '../store/types.js'
 import { Authenticator, type Principal } from './authenticator.js'
@@ -33,18 +34,13 @@ export function presentedKey (request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined
 }
 
-export interface AuthOptions {
-  adminToken: string | undefined
-  cacheTtlSeconds: number
-}
-
 /**
  * Authentication in two steps around the rate limiter: `onRequest` finds who
  * is calling (so the limiter can count per tenant, or per IP for strangers),
  * `preParsing` refuses, before any body is read, who may not call the route.
  */
-export default fp<AuthOptions>(async (app, options) => {
-  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheTtlSeconds * 1000 })
+export default fp<AuthConfig>(async (app, options) => {
+  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheSeconds * 1000 })
   const isAdminToken = secretMatcher(options.adminToken)
   app.decorate('authenticator', authenticator)
   app.decorateRequest('principal', undefined)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
+import type { RedisConfig } from '../config.js'
 import type { Invalidation } from './authenticator.js'
 import { closeRedis, connectRedis } from '../plugins/redis.js'
 
@@ -62,11 +63,6 @@ export async function announceInvalidation (url: string, keyPrefix: string, inva
   }
 }
 
-export interface AuthInvalidationsOptions {
-  url: string | undefined
-  keyPrefix: string
-}
-
 /**
  * With Redis, a key revoked or a tenant changed on one instance is dropped
  * from every instance's auth cache within moments: the authenticator publishes
@@ -74,7 +70,7 @@ export interface AuthInvalidationsOptions {
  * subscribed connection can send nothing else). Signals sent while this
  * instance was cut off are lost, so a reconnect drops the whole cache.
  */
-export default fp<AuthInvalidationsOptions>(async (app, options) => {
+export default fp<RedisConfig>(async (app, options) => {
   const redis = app.redis
   if (options.url === undefined || redis === undefined) return
   const channel = invalidationChannel(options.keyPrefix)

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { PanelConfig } from '../config.js'
+import type { SharedRedis } from '../plugins/redis.js'
 import type { CapabilitySnapshot } from './capabilities.js'
 import type { BreakerState } from './breaker.js'
 import { createPanelApi } from './client.js'
@@ -18,17 +19,9 @@ declare module 'fastify' {
   }
 }
 
-export interface PanelPluginOptions {
-  url: string
-  key: string
-  timeoutMs: number
-  queueTimeoutMs: number
-  connections: number
-  breaker: { failureThreshold: number, cooldownMs: number }
-  limiter: { maxConcurrency: number, maxPerSecond: number, queueLimit: number }
+export interface PanelPluginOptions extends PanelConfig {
   /** Shares PANEL_MAX_RPS with the other instances when set. */
-  redis?: Redis
-  redisKeyPrefix: string
+  redis?: SharedRedis | undefined
 }
 
 const GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 }
@@ -47,7 +40,7 @@ export default fp<PanelPluginOptions>(async (app, options) => {
     limiter: options.limiter,
     ...(options.redis === undefined
       ? {}
-      : { rateGate: redisRateGate({ redis: options.redis, keyPrefix: options.redisKeyPrefix, maxPerSecond: options.limiter.maxPerSecond, log: app.log }) })
+      : { rateGate: redisRateGate({ redis: options.redis.client, keyPrefix: options.redis.keyPrefix, maxPerSecond: options.limiter.maxPerSecond, log: app.log }) })
   })
   const metered = withMetrics(resilient, (action, outcome, seconds) => {
     app.metrics.upstreamCalls.inc({ action, outcome })

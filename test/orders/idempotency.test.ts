@@ -10,7 +10,7 @@ import type { Store, StoredOrder } from '../../src/store/types.js'
 import { deferred, flush } from '../fixtures/fakes.js'
 
 let store: KyselyStore
-t.before(async () => { store = await openStore('sqlite::memory:') })
+t.before(async () => { store = await openStore({ url: 'sqlite::memory:' }) })
 t.teardown(async () => { await store.close() })
 
 const ledger: Ledger = { panel: 'unit-panel', staleAfterMs: 60_000, sweep: async () => {} }

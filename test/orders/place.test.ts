@@ -14,7 +14,7 @@ import type { NewOrderT } from '../../schemas/orders.js'
 import { fakePanel, service } from '../fixtures/fakes.js'
 
 let store: KyselyStore
-t.before(async () => { store = await openStore('sqlite::memory:') })
+t.before(async () => { store = await openStore({ url: 'sqlite::memory:' }) })
 t.teardown(async () => { await store.close() })
 
 const LINK = 'https://instagram.com/p/1'

@@ -129,8 +129,8 @@ t.test('a preflight from another origin, or a near miss of an allowed one, is re
 })
 
 t.test('CORS_ORIGINS must list exact origins', async (t) => {
-  t.same(loadConfig({ CORS_ORIGINS: 'https://a.example,http://localhost:5173' }, { requirePanel: false }).corsOrigins, ['https://a.example', 'http://localhost:5173'])
-  t.same(loadConfig({}, { requirePanel: false }).corsOrigins, [])
+  t.same(loadConfig({ CORS_ORIGINS: 'https://a.example,http://localhost:5173' }, { requirePanel: false }).server.corsOrigins, ['https://a.example', 'http://localhost:5173'])
+  t.same(loadConfig({}, { requirePanel: false }).server.corsOrigins, [])
   for (const bad of ['*', 'https://a.example/', 'https://a.example/app', 'a.example', 'ftp://a.example', 'https://A.example']) {
     t.throws(() => loadConfig({ CORS_ORIGINS: bad }, { requirePanel: false }), ConfigError, bad)
     t.throws(() => loadConfig({ CORS_ORIGINS: bad }, { requirePanel: false }), /CORS_ORIGINS/)
@@ -169,7 +169,7 @@ t.test('application/json is accepted with or without a charset', async (t) => {
 
 t.test('a multi-megabyte body is a 413 problem, whether its length is declared or streamed', async (t) => {
   const gw = await gateway(t)
-  t.equal(gw.config.bodyLimitBytes, 262144)
+  t.equal(gw.config.server.bodyLimitBytes, 262144)
   const big = JSON.stringify({ service: 1, link: 'https://a.b/c', quantity: 100, comments: 'x'.repeat(5 * 1024 * 1024) })
   const declared = await gw.request({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, payload: big })
   t.equal(declared.statusCode, 413)

@@ -28,14 +28,14 @@ t.test('invalidation messages: a key or a tenant with its sender; anything else 
 t.test('scale-out variables are checked at start-up', async (t) => {
   const base = { PANEL_URL: 'http://127.0.0.1:1/api/v2', PANEL_KEY: 'k' }
   const config = loadConfig(base)
-  t.equal(config.rateLimitOnRedisError, 'open')
-  t.equal(config.redisKeyPrefix, 'smm-gateway:')
-  t.equal(config.databaseSchema, undefined)
+  t.equal(config.rateLimit.onRedisError, 'open')
+  t.equal(config.redis.keyPrefix, 'smm-gateway:')
+  t.equal(config.store.schema, undefined)
   t.throws(() => loadConfig({ ...base, RATE_LIMIT_ON_REDIS_ERROR: 'maybe' }), new ConfigError('RATE_LIMIT_ON_REDIS_ERROR must be open or closed'))
   t.throws(() => loadConfig({ ...base, REDIS_KEY_PREFIX: 'has space' }), ConfigError)
   t.throws(() => loadConfig({ ...base, DATABASE_SCHEMA: 'gateway' }), /DATABASE_SCHEMA .* needs a postgres:\/\/ DATABASE_URL/)
   t.throws(() => loadConfig({ ...base, DATABASE_URL: 'postgres://db/gw', DATABASE_SCHEMA: 'Bad-Name' }), /DATABASE_SCHEMA/)
-  t.equal(loadConfig({ ...base, DATABASE_URL: 'postgres://db/gw', DATABASE_SCHEMA: 'gateway_1' }).databaseSchema, 'gateway_1')
+  t.equal(loadConfig({ ...base, DATABASE_URL: 'postgres://db/gw', DATABASE_SCHEMA: 'gateway_1' }).store.schema, 'gateway_1')
 })
 
 t.test('with Redis unreachable, RATE_LIMIT_ON_REDIS_ERROR=closed answers 503 rate_limit_unavailable and the app still closes promptly', async (t) => {

@@ -109,8 +109,8 @@ t.test('routes on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_SER
       PANEL_URL: gw.sim.url,
       PANEL_KEY: gw.sim.key,
       LOG_LEVEL: 'silent',
-      DATABASE_URL: gw.config.databaseUrl,
-      DATABASE_SCHEMA: gw.config.databaseSchema ?? ''
+      DATABASE_URL: gw.config.store.url,
+      DATABASE_SCHEMA: gw.config.store.schema ?? ''
     }))
     t.teardown(async () => { await second.close() })
     const auth = { authorization: `Bearer ${gw.key}` }

@@ -55,7 +55,7 @@ t.test('two tenants: neither can read, refill or cancel the other\'s orders; eac
 async function panelReplaced (t: TestContext): Promise<[Gateway, Gateway]> {
   if (TEST_DATABASE === 'postgres') {
     const before = await gateway(t)
-    const shared = { DATABASE_URL: before.config.databaseUrl, DATABASE_SCHEMA: before.config.databaseSchema ?? '' }
+    const shared = { DATABASE_URL: before.config.store.url, DATABASE_SCHEMA: before.config.store.schema ?? '' }
     return [before, await gateway(t, { env: shared })]
   }
   const dir = await mkdtemp(join(tmpdir(), 'smm-replaced-'))

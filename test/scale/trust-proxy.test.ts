@@ -23,9 +23,9 @@ t.test('without TRUST_PROXY every caller behind the proxy shares the proxy\'s ad
 
 t.test('TRUST_PROXY takes true, false, hops or addresses', async (t) => {
   const base = { PANEL_URL: 'http://127.0.0.1:1/api/v2', PANEL_KEY: 'k' }
-  t.equal(loadConfig(base).trustProxy, false)
-  t.equal(loadConfig({ ...base, TRUST_PROXY: 'true' }).trustProxy, true)
-  t.equal(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy, 2)
-  t.same(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+  t.equal(loadConfig(base).server.trustProxy, false)
+  t.equal(loadConfig({ ...base, TRUST_PROXY: 'true' }).server.trustProxy, true)
+  t.equal(loadConfig({ ...base, TRUST_PROXY: '2' }).server.trustProxy, 2)
+  t.same(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).server.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
   t.throws(() => loadConfig({ ...base, TRUST_PROXY: 'the balancer' }), ConfigError)
 })

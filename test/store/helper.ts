@@ -100,7 +100,7 @@ async function setUp (t: Test, name: EngineName): Promise<Engine> {
   }
   const location = fresh()
   const open = async (at: Location = location, options: OpenStoreOptions = {}): Promise<KyselyStore> => {
-    const store = await openStore(at.url, { ...options, ...(at.schema === undefined ? {} : { schema: at.schema }) })
+    const store = await openStore(at, options)
     stores.push(store)
     return store
   }

@@ -39,14 +39,14 @@ function recorder (): { logger: StoreLogger, lines: Array<{ obj: object, msg?: s
 }
 
 t.test('openStore refuses what it cannot open', async (t) => {
-  await t.rejects(openStore('mysql://localhost/db'), /sqlite:<file> or postgres/)
-  await t.rejects(openStore('sqlite:'), /names no file/)
-  await t.rejects(openStore('postgres://postgres@127.0.0.1:5432/test', { schema: 'bad; drop' }), /invalid schema name/)
+  await t.rejects(openStore({ url: 'mysql://localhost/db' }), /sqlite:<file> or postgres/)
+  await t.rejects(openStore({ url: 'sqlite:' }), /names no file/)
+  await t.rejects(openStore({ url: 'postgres://postgres@127.0.0.1:5432/test', schema: 'bad; drop' }), /invalid schema name/)
 })
 
 t.test('sqlite::memory: stores are private to their instance', async (t) => {
-  const a = await openStore('sqlite::memory:')
-  const b = await openStore('sqlite::memory:')
+  const a = await openStore({ url: 'sqlite::memory:' })
+  const b = await openStore({ url: 'sqlite::memory:' })
   t.teardown(async () => { await Promise.all([a.close(), b.close()]) })
   await newTenant(a)
   t.equal((await a.listTenants({ limit: 10 })).length, 1)
@@ -159,7 +159,7 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
     })
 
     t.test('an unreachable server fails the open', async (t) => {
-      await t.rejects(openStore('postgres://postgres@127.0.0.1:1/test', { schema: 'nowhere' }))
+      await t.rejects(openStore({ url: 'postgres://postgres@127.0.0.1:1/test', schema: 'nowhere' }))
     })
   }
 })

@@ -12,7 +12,7 @@ const TTL = 30_000
 const TOUCH_INTERVAL = 60_000
 
 let store: KyselyStore
-t.before(async () => { store = await openStore('sqlite::memory:') })
+t.before(async () => { store = await openStore({ url: 'sqlite::memory:' }) })
 t.teardown(async () => { await store.close() })
 
 let tenants = 0
