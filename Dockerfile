@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Production image: Node 24 on Debian slim, running as the unprivileged `node`
-# user, SQLite data in a volume. test/dockerfile.test.ts reads these
+# user, SQLite data in a volume. test/project/dockerfile.test.ts reads these
 # instructions (stages, base, USER, exactly what the runtime copies, CMD,
 # HEALTHCHECK, STOPSIGNAL, npm ci --omit=dev) and, without Docker, runs the
 # build they describe (tsc -p tsconfig.build.json) and starts the result:

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { startSimulator } from '../simulator/index.js'
-import { ADMIN_TOKEN } from './helper.js'
-import { SERVER, json, startServer } from './fixtures/server-process.js'
+import { startSimulator } from '../../simulator/index.js'
+import { ADMIN_TOKEN } from '../helper.js'
+import { SERVER, json, startServer } from '../fixtures/server-process.js'
 
 t.test('SIGTERM: requests in flight finish, new ones are turned away, the store is closed and keeps everything', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'smm-shutdown-'))

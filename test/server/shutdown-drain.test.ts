@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
 import t, { type Test } from 'tap'
-import { startSimulator, type Simulator } from '../simulator/index.js'
-import { ADMIN_TOKEN } from './helper.js'
-import { json, startServer, type Server } from './fixtures/server-process.js'
+import { startSimulator, type Simulator } from '../../simulator/index.js'
+import { ADMIN_TOKEN } from '../helper.js'
+import { json, startServer, type Server } from '../fixtures/server-process.js'
 
 // Two real server starts and a 12 s drain: past the suite's 60 s on a busy machine.
 t.setTimeout(180_000)

@@ -5,7 +5,7 @@ import t from 'tap'
 
 // The layout's rules (README, "Layout"): imports run one way, routes → domain
 // → store/upstream; the contract stands alone; dev tools never reach the build.
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 async function sources (dir: string): Promise<string[]> {
   const entries = await readdir(join(ROOT, dir), { withFileTypes: true, recursive: true })

@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { GatewayError } from '../src/problems/errors.js'
-import { classifyAnswer } from '../src/upstream/classify.js'
+import { GatewayError } from '../../src/problems/errors.js'
+import { classifyAnswer } from '../../src/upstream/classify.js'
 import {
   normaliseAdd, normaliseBalance, normaliseCancel, normaliseRefill, normaliseRefillMany, normaliseRefillStatus,
   normaliseRefillStatusMany, normaliseServices, normaliseStatus, normaliseStatusMany
-} from '../src/upstream/normalise.js'
-import { gateway } from './helper.js'
+} from '../../src/upstream/normalise.js'
+import { gateway } from '../helper.js'
 
 const SECRET = 'panel-secret-key-123'
 

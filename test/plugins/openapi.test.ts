@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { openapiYaml } from '../scripts/openapi-document.js'
-import { gateway } from './helper.js'
+import { openapiYaml } from '../../scripts/openapi-document.js'
+import { gateway } from '../helper.js'
 
 t.test('openapi.yaml matches the routes (run `npm run openapi` when this fails)', async (t) => {
-  const committed = await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8')
+  const committed = await readFile(new URL('../../openapi.yaml', import.meta.url), 'utf8')
   t.equal(committed, await openapiYaml())
 })
 

@@ -14,9 +14,9 @@ import { createServer } from 'node:net'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { startSimulator } from '../simulator/index.js'
+import { startSimulator } from '../../simulator/index.js'
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 // A TypeScript build and a server start on a busy 2-core machine.
 t.setTimeout(120_000)
 

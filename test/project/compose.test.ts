@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { parse } from 'yaml'
-import { configVariables } from '../src/config.js'
+import { configVariables } from '../../src/config.js'
 
 interface Service {
   build?: unknown
@@ -13,7 +13,7 @@ interface Service {
   volumes?: string[]
 }
 
-const root = new URL('../', import.meta.url)
+const root = new URL('../../', import.meta.url)
 const compose = parse(await readFile(new URL('docker-compose.yml', root), 'utf8')) as { services: Record<string, Service> }
 const services = compose.services
 const GATEWAYS = ['gateway-1', 'gateway-2']
