@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startSimulator } from '../../simulator/index.js'
-import { ADMIN_TOKEN, gateway } from '../helper.js'
+import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway } from '../helper.js'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
@@ -131,7 +131,7 @@ t.test('after a restart nothing is lost, and the database holds no plaintext key
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const sim = await startSimulator({ progressMs: 60_000 })
   t.teardown(async () => { await sim.close() })
-  const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ADMIN_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent' })
+  const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ADMIN_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent', ...NO_LOAD_SHEDDING })
 
   const first = await buildApp(config)
   const { tenant, key } = (await first.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'durable' } })).json()

@@ -5,7 +5,7 @@ import { gateway } from '../helper.js'
 const TIMEOUT_MS = 1000
 
 t.test('past its TTL the catalog answers at once while one refresh runs, so an order waits for the panel only once', async (t) => {
-  const gw = await gateway(t, { env: { PANEL_TIMEOUT_MS: String(TIMEOUT_MS), SERVICES_TTL_SECONDS: '1', BREAKER_FAILURES: '1000', MAX_EVENT_LOOP_DELAY_MS: '60000' } })
+  const gw = await gateway(t, { env: { PANEL_TIMEOUT_MS: String(TIMEOUT_MS), SERVICES_TTL_SECONDS: '1', BREAKER_FAILURES: '1000' } })
   const service = (await gw.request({ url: '/services?type=Default' })).json().items[0]
   await sleep(1100)
   gw.sim.setFault('hang')
@@ -27,7 +27,7 @@ t.test('past its TTL the catalog answers at once while one refresh runs, so an o
 })
 
 t.test('a crowd of cold reads while the panel fails makes one call, and the panel is asked again a second later', async (t) => {
-  const gw = await gateway(t, { env: { BREAKER_FAILURES: '1000', MAX_EVENT_LOOP_DELAY_MS: '60000' } })
+  const gw = await gateway(t, { env: { BREAKER_FAILURES: '1000' } })
   gw.sim.setFault('html')
   const answers = await Promise.all(Array.from({ length: 300 }, async () => await gw.request({ url: '/services' })))
   t.ok(answers.every((r) => r.statusCode === 502 && r.json().code === 'upstream_html_response'), 'every read gets the panel\'s failure')
