@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
@@ -57,6 +58,35 @@ async function database (engine: 'sqlite' | 'postgres'): Promise<{ env: Record<s
   return { env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, drop: async () => { await dropSchemas(schema) } }
 }
 
+/** A problem the gateway answered because it shed the request (under-pressure, in onRequest: nothing else ran). */
+export function isShed (res: { statusCode: number, headers: Record<string, unknown>, body: string }): boolean {
+  if (res.statusCode !== 503 || !String(res.headers['content-type']).startsWith('application/problem+json')) return false
+  try {
+    return JSON.parse(res.body).code === 'overloaded'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * NO_LOAD_SHEDDING's threshold does not cover everything: under-pressure reads
+ * a second in which the event loop never turned (a boot longer than a second on
+ * a busy machine, or a loop of injects, which do no I/O) as an infinite delay,
+ * and sheds the next second of requests whatever the threshold. A test not
+ * about shedding has such a request sent again once the shedding is over; it
+ * was refused before anything else ran. Streamed payloads are not sent twice.
+ */
+export function resendShed (app: FastifyInstance): void {
+  const inject = app.inject.bind(app)
+  app.inject = (async (opts: InjectOptions) => {
+    for (;;) {
+      const res = await inject(opts)
+      if (!isShed(res) || opts.payload instanceof Readable) return res
+      while (app.isUnderPressure()) await sleep(5)
+    }
+  }) as FastifyInstance['inject']
+}
+
 function bound (app: FastifyInstance, key: string) {
   return async (opts: InjectOptions): Promise<LightMyRequestResponse> => await app.inject({
     ...opts,
@@ -94,6 +124,7 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     await app.close()
     await db?.drop()
   })
+  if (config.maxEventLoopDelayMs === Number(NO_LOAD_SHEDDING.MAX_EVENT_LOOP_DELAY_MS)) resendShed(app)
   const addTenant: Gateway['addTenant'] = async (input = {}) => {
     const { tenant, key } = await createTenant(app.store, { name: 'tenant', ...input })
     return { tenant, key: key.key, request: bound(app, key.key) }

@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startSimulator } from '../../simulator/index.js'
-import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway } from '../helper.js'
+import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, resendShed } from '../helper.js'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
@@ -134,6 +134,7 @@ t.test('after a restart nothing is lost, and the database holds no plaintext key
   const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ADMIN_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent', ...NO_LOAD_SHEDDING })
 
   const first = await buildApp(config)
+  resendShed(first)
   const { tenant, key } = (await first.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'durable' } })).json()
   const auth = { authorization: `Bearer ${key as string}` }
   const s = (await first.inject({ url: '/services?type=Default', headers: auth })).json().items[0]
@@ -148,6 +149,7 @@ t.test('after a restart nothing is lost, and the database holds no plaintext key
   }
 
   const second = await buildApp(config)
+  resendShed(second)
   t.teardown(async () => { await second.close() })
   t.equal((await second.inject({ url: '/me', headers: auth })).json().tenant.id, tenant.id, 'the key still works')
   t.same((await second.inject({ url: '/orders', headers: auth })).json().items.map((o: { id: number }) => o.id), [placed.json().id], 'the order is there')

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, type Gateway, type TestContext } from '../helper.js'
+import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, resendShed, type Gateway, type TestContext } from '../helper.js'
 import { postgresUnreachable } from '../store/helper.js'
 
 interface Service { id: number, min: number, max: number, rate: string, refill: boolean, cancel: boolean }
@@ -113,6 +113,7 @@ t.test('routes on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_SER
       DATABASE_SCHEMA: gw.config.databaseSchema ?? '',
       ...NO_LOAD_SHEDDING
     }))
+    resendShed(second)
     t.teardown(async () => { await second.close() })
     const auth = { authorization: `Bearer ${gw.key}` }
     t.equal((await second.inject({ url: `/orders/${placed.json().id as number}`, headers: auth })).statusCode, 200)
