@@ -6,6 +6,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startSimulator } from '../../simulator/index.js'
 import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, resendShed } from '../helper.js'
+import { testClock } from '../fixtures/time.js'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
@@ -94,11 +95,12 @@ t.test('a revoked key is refused at once while the tenant\'s other key keeps wor
 })
 
 t.test('an expired key is refused', async (t) => {
+  const clock = testClock(t)
   const gw = await gateway(t)
-  const soon = new Date(Date.now() + 300).toISOString()
+  const soon = new Date(Date.now() + 60_000).toISOString()
   const { key } = (await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: { expiresAt: soon } })).json()
   t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 200)
-  await new Promise((resolve) => setTimeout(resolve, 400))
+  await clock.advance(60_001)
   t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 401)
   const past = await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: { expiresAt: '2000-01-01T00:00:00Z' } })
   t.equal(past.statusCode, 400)
