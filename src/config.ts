@@ -130,7 +130,8 @@ export const MetricsSchema = Type.Object({
 })
 
 export const PressureSchema = Type.Object({
-  maxEventLoopDelayMs: Type.Integer({ env: 'MAX_EVENT_LOOP_DELAY_MS', default: 1000, minimum: 10, maximum: 60000 })
+  /** 0: no shedding on event-loop delay (the heap bound still holds). */
+  maxEventLoopDelayMs: Type.Integer({ env: 'MAX_EVENT_LOOP_DELAY_MS', default: 1000, minimum: 0, maximum: 60000 })
 })
 
 export const ConfigSchema = Type.Object({

@@ -10,6 +10,14 @@ import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 
+/**
+ * Load shedding on event-loop delay guards a production process; on a busy
+ * test machine the loop stalls too (a child loading its modules, a neighbour
+ * taking the CPU) and the tests' own requests were shed as 503 `overloaded`.
+ * Every gateway a test starts gets this unless the test is about shedding.
+ */
+export const NO_LOAD_SHEDDING = { MAX_EVENT_LOOP_DELAY_MS: '0' }
+
 export interface TestContext {
   teardown: (fn: () => unknown) => void
 }
@@ -72,6 +80,7 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
       ADMIN_TOKEN,
       LOG_LEVEL: 'debug',
       PANEL_TIMEOUT_MS: '2000',
+      ...NO_LOAD_SHEDDING,
       ...db?.env,
       ...options.env
     },

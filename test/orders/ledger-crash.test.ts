@@ -9,11 +9,16 @@ import { startTcpProxy } from '../fixtures/tcp-proxy.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from '../store/helper.js'
 
 const PANEL_TIMEOUT_MS = 2000
+// An order `sending` when its process died counts as dead PANEL_QUEUE_TIMEOUT_MS +
+// PANEL_TIMEOUT_MS + LEDGER_STALE_MARGIN_MS after it started: the keys stuck on
+// one answer 409 that long after the crash. The default 5 s queue wait made that
+// 7.5 s per crash; no call queues here (64 at a time, no rate to wait for).
+const QUICK_STALE = { PANEL_QUEUE_TIMEOUT_MS: '1000', PANEL_MAX_RPS: '10000' }
 
 async function check (t: Test, env: Record<string, string>, options: CrashOptions = {}): Promise<void> {
   const sim = await startSimulator({ progressMs: 60_000 })
   t.teardown(async () => { await sim.close() })
-  const f = await crashRun(sim, env, { panelTimeoutMs: PANEL_TIMEOUT_MS, ...options })
+  const f = await crashRun(sim, { ...QUICK_STALE, ...env }, { panelTimeoutMs: PANEL_TIMEOUT_MS, ...options })
   t.comment(JSON.stringify(f))
   t.equal(f.duplicates, 0, 'no key placed two orders on the panel')
   t.ok(f.addCalls <= f.keys, `add calls (${f.addCalls}) ≤ distinct keys (${f.keys})`)

@@ -5,7 +5,8 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startSimulator } from '../../simulator/index.js'
-import { ADMIN_TOKEN, gateway } from '../helper.js'
+import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway } from '../helper.js'
+import { testClock } from '../fixtures/time.js'
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
@@ -94,11 +95,12 @@ t.test('a revoked key is refused at once while the tenant\'s other key keeps wor
 })
 
 t.test('an expired key is refused', async (t) => {
+  const clock = testClock(t)
   const gw = await gateway(t)
-  const soon = new Date(Date.now() + 300).toISOString()
+  const soon = new Date(Date.now() + 60_000).toISOString()
   const { key } = (await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: { expiresAt: soon } })).json()
   t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 200)
-  await new Promise((resolve) => setTimeout(resolve, 400))
+  await clock.advance(60_001)
   t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).statusCode, 401)
   const past = await gw.app.inject({ method: 'POST', url: `/admin/tenants/${gw.tenant.id}/keys`, headers: admin, payload: { expiresAt: '2000-01-01T00:00:00Z' } })
   t.equal(past.statusCode, 400)
@@ -131,7 +133,7 @@ t.test('after a restart nothing is lost, and the database holds no plaintext key
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const sim = await startSimulator({ progressMs: 60_000 })
   t.teardown(async () => { await sim.close() })
-  const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ADMIN_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent' })
+  const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ADMIN_TOKEN, DATABASE_URL: `sqlite:${join(dir, 'gateway.db')}`, LOG_LEVEL: 'silent', ...NO_LOAD_SHEDDING })
 
   const first = await buildApp(config)
   const { tenant, key } = (await first.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'durable' } })).json()

@@ -22,8 +22,7 @@ t.test('one tenant\'s 100 refused orders and 300 concurrent batch cancels leave 
       PANEL_QUEUE_TIMEOUT_MS: '60000',
       PANEL_TIMEOUT_MS: '10000',
       BREAKER_FAILURES: '5',
-      RATE_LIMIT_PER_MINUTE: '100000',
-      MAX_EVENT_LOOP_DELAY_MS: '60000'
+      RATE_LIMIT_PER_MINUTE: '100000'
     },
     tenant: { dailyBudget: '1000' }
   })

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { ADMIN_TOKEN, gateway, type Gateway, type TestContext } from '../helper.js'
+import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, type Gateway, type TestContext } from '../helper.js'
 import { postgresUnreachable } from '../store/helper.js'
 
 interface Service { id: number, min: number, max: number, rate: string, refill: boolean, cancel: boolean }
@@ -110,7 +110,8 @@ t.test('routes on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_SER
       PANEL_KEY: gw.sim.key,
       LOG_LEVEL: 'silent',
       DATABASE_URL: gw.config.store.url,
-      DATABASE_SCHEMA: gw.config.store.schema ?? ''
+      DATABASE_SCHEMA: gw.config.store.schema ?? '',
+      ...NO_LOAD_SHEDDING
     }))
     t.teardown(async () => { await second.close() })
     const auth = { authorization: `Bearer ${gw.key}` }

@@ -11,9 +11,7 @@ const ENV = {
   BREAKER_FAILURES: '3',
   BREAKER_COOLDOWN_MS: String(COOLDOWN_MS),
   // Every catalog read asks the panel, so a stale answer is visibly one.
-  SERVICES_TTL_SECONDS: '0',
-  // Load shedding is not under test: a loaded machine must not shed the warm-up calls.
-  MAX_EVENT_LOOP_DELAY_MS: '60000'
+  SERVICES_TTL_SECONDS: '0'
 }
 
 function breakerState (gw: Gateway): string | undefined {

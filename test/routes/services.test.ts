@@ -1,5 +1,6 @@
 import t from 'tap'
 import { gateway } from '../helper.js'
+import { testClock } from '../fixtures/time.js'
 
 t.test('300 concurrent cold GET /services make one upstream call', async (t) => {
   const { sim, request } = await gateway(t)
@@ -100,17 +101,18 @@ t.test('GET /categories counts services per category', async (t) => {
 })
 
 t.test('the catalog is served stale while the panel fails, then refreshed', async (t) => {
+  const clock = testClock(t)
   const { sim, request } = await gateway(t, { env: { SERVICES_TTL_SECONDS: '0', SERVICES_STALE_SECONDS: '60' } })
   const fresh = await request({ url: '/services' })
   t.equal(fresh.statusCode, 200)
   sim.setFault('server-error')
-  await new Promise((resolve) => setTimeout(resolve, 5))
+  await clock.advance(5)
   const stale = await request({ url: '/services' })
   t.equal(stale.statusCode, 200, 'stale catalog served')
   t.equal(stale.body, fresh.body)
   sim.setFault(null)
   const before = sim.calls('services')
-  await new Promise((resolve) => setTimeout(resolve, 5))
+  await clock.advance(5)
   t.equal((await request({ url: '/services' })).statusCode, 200)
   t.equal(sim.calls('services'), before + 1, 'refreshed once the panel is back')
 })

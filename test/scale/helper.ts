@@ -95,7 +95,8 @@ async function stopProcess (child: ChildProcess): Promise<void> {
 export async function startInstance (t: TestContext, env: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     cwd: ROOT,
-    env: { ...baseEnv(), LOG_LEVEL: 'info', ...env },
+    // No load shedding (NO_LOAD_SHEDDING in test/helper.ts, not imported here: it loads the whole app).
+    env: { ...baseEnv(), LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
