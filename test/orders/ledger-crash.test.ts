@@ -9,11 +9,15 @@ import { startTcpProxy } from '../fixtures/tcp-proxy.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from '../store/helper.js'
 
 const PANEL_TIMEOUT_MS = 2000
+
 // An order `sending` when its process died counts as dead PANEL_QUEUE_TIMEOUT_MS +
 // PANEL_TIMEOUT_MS + LEDGER_STALE_MARGIN_MS after it started: the keys stuck on
 // one answer 409 that long after the crash. The default 5 s queue wait made that
 // 7.5 s per crash; no call queues here (64 at a time, no rate to wait for).
 const QUICK_STALE = { PANEL_QUEUE_TIMEOUT_MS: '1000', PANEL_MAX_RPS: '10000' }
+
+// Five server starts (two SIGKILLed mid-burst) and their recoveries: past the suite's 60 s on a busy machine.
+t.setTimeout(180_000)
 
 async function check (t: Test, env: Record<string, string>, options: CrashOptions = {}): Promise<void> {
   const sim = await startSimulator({ progressMs: 60_000 })

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
+import { killOnExit } from '../fixtures/kill-on-exit.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from '../store/helper.js'
 
 export { PG_URL }
@@ -99,6 +100,7 @@ export async function startInstance (t: TestContext, env: Record<string, string>
     env: { ...baseEnv(), LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  killOnExit(child)
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })

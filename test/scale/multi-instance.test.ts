@@ -9,6 +9,9 @@ import {
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
 
+// Six gateway processes and a CLI: past the suite's 60 s on a busy machine.
+t.setTimeout(180_000)
+
 const unreachable = await servicesUnreachable()
 
 t.test('several gateway processes on one PostgreSQL and one Redis', { skip: unreachable !== undefined && !REQUIRE_SERVICES ? `skipped: ${unreachable ?? ''}` : false }, async (t) => {
