@@ -20,7 +20,10 @@ t.test('one tenant\'s 100 refused orders and 300 concurrent batch cancels leave 
       PANEL_MAX_RPS: '100000',
       PANEL_QUEUE_LIMIT: '2000',
       PANEL_QUEUE_TIMEOUT_MS: '60000',
-      PANEL_TIMEOUT_MS: '10000',
+      // The point is who is served, not how fast: on a busy machine one call of
+      // the flood (the simulator shares this process) took over 10 s, and an
+      // add cut off by its deadline is an unknown outcome, not a refusal.
+      PANEL_TIMEOUT_MS: '60000',
       BREAKER_FAILURES: '5',
       RATE_LIMIT_PER_MINUTE: '100000'
     },
