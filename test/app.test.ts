@@ -1,8 +1,11 @@
 import t from 'tap'
 import { gateway } from './helper.js'
+import { sharedGateway } from './fixtures/shared-gateway.js'
+
+const shared = sharedGateway(t)
 
 t.test('tenant routes refuse a missing or wrong key with 401 unauthorized', async (t) => {
-  const { app, sim } = await gateway(t)
+  const { app, sim } = await shared()
   for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789' }, { authorization: 'Basic abc' }, { 'x-api-key': 'nope' }]) {
     const res = await app.inject({ url: '/services', headers })
     t.equal(res.statusCode, 401)
@@ -13,13 +16,13 @@ t.test('tenant routes refuse a missing or wrong key with 401 unauthorized', asyn
 })
 
 t.test('the key is accepted as a Bearer token or as X-API-Key', async (t) => {
-  const { app, key } = await gateway(t)
+  const { app, key } = await shared()
   t.equal((await app.inject({ url: '/services', headers: { authorization: `Bearer ${key}` } })).statusCode, 200)
   t.equal((await app.inject({ url: '/services', headers: { 'x-api-key': key } })).statusCode, 200)
 })
 
 t.test('unknown routes answer a problem+json 404', async (t) => {
-  const { app } = await gateway(t)
+  const { app } = await shared()
   const res = await app.inject({ url: '/nope' })
   t.equal(res.statusCode, 404)
   t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
@@ -27,7 +30,7 @@ t.test('unknown routes answer a problem+json 404', async (t) => {
 })
 
 t.test('a known path with the wrong method is a 405 naming the methods it takes', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const order = await gw.request({ method: 'DELETE', url: '/orders/123' })
   t.equal(order.statusCode, 405)
   t.equal(order.json().code, 'method_not_allowed')
@@ -42,14 +45,14 @@ t.test('a known path with the wrong method is a 405 naming the methods it takes'
 })
 
 t.test('GET /health needs no key', async (t) => {
-  const { app } = await gateway(t)
+  const { app } = await shared()
   const res = await app.inject({ url: '/health' })
   t.equal(res.statusCode, 200)
   t.same(res.json(), { status: 'ok' })
 })
 
 t.test('GET /ready checks the panel', async (t) => {
-  const { app } = await gateway(t)
+  const { app } = await shared()
   const res = await app.inject({ url: '/ready' })
   t.equal(res.statusCode, 200)
   t.match(res.json(), { status: 'ready', checks: { upstream: { ok: true } } })
@@ -63,7 +66,7 @@ t.test('GET /balance returns the panel balance as a decimal string', async (t) =
 })
 
 t.test('a validation problem says what is wrong where', async (t) => {
-  const { request } = await gateway(t)
+  const { request } = await shared()
   const res = await request({ method: 'POST', url: '/orders', payload: { service: 'one' } })
   t.equal(res.statusCode, 400)
   const body = res.json()
@@ -73,7 +76,7 @@ t.test('a validation problem says what is wrong where', async (t) => {
 })
 
 t.test('the panel key never appears in a response or a log line', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   await gw.request({ url: '/services' })
   await gw.request({ url: '/balance' })
   gw.sim.setFault('wrong-key')

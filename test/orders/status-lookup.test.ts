@@ -4,6 +4,7 @@ import { StatusLookup } from '../../src/orders/status-lookup.js'
 import { startSimulator, type Simulator } from '../../simulator/index.js'
 import { createPanelClient } from '../../src/upstream/client.js'
 import type { TestContext } from '../helper.js'
+import { until } from '../fixtures/time.js'
 
 // The real client against the simulator: what counts is how many status calls reach the panel.
 async function setup (t: TestContext, windowMs: number): Promise<{ sim: Simulator, lookup: StatusLookup, orders: number[], batches: number[] }> {
@@ -57,7 +58,7 @@ t.test('an id asked for while its status is being fetched joins that call', asyn
   sim.setLatency(300)
   const id = orders[0] as number
   const early = lookup.one(id)
-  await sleep(100)
+  await until(() => sim.calls('status') === 1, 'the first call to reach the panel')
   t.equal(sim.calls('status'), 1, 'the first call is on its way')
   const late = lookup.one(id)
   const [a, b] = await Promise.all([early, late])

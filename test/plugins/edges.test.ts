@@ -3,8 +3,11 @@ import t from 'tap'
 import { loadConfig, ConfigError } from '../../src/config.js'
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from '../../src/plugins/edges.js'
 import { gateway, type Gateway } from '../helper.js'
+import { sharedGateway } from '../fixtures/shared-gateway.js'
 
 const APP_ORIGIN = 'https://app.example'
+const shared = sharedGateway(t)
+const sharedWithCors = sharedGateway(t, { env: { CORS_ORIGINS: APP_ORIGIN } })
 
 function directives (header: unknown): Map<string, string> {
   return new Map(String(header).split(';').map((d) => d.trim()).filter((d) => d !== '').map((d) => {
@@ -19,7 +22,7 @@ async function defaultService (gw: Gateway): Promise<{ id: number, min: number }
 }
 
 t.test('JSON routes and problems carry security headers and a CSP that allows nothing', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   for (const res of [await gw.request({ url: '/services?limit=1' }), await gw.app.inject({ url: '/nope' }), await gw.app.inject({ url: '/health' })]) {
     t.equal(res.headers['x-content-type-options'], 'nosniff')
     t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
@@ -35,7 +38,7 @@ t.test('JSON routes and problems carry security headers and a CSP that allows no
 })
 
 t.test('Swagger UI gets its own CSP: same-origin scripts and styles, no unsafe-inline, nothing remote', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   for (const url of ['/docs', '/docs/', '/docs/static/swagger-ui-bundle.js', '/docs/json']) {
     const res = await gw.app.inject({ url })
     t.equal(res.statusCode, 200, url)
@@ -52,7 +55,7 @@ t.test('Swagger UI gets its own CSP: same-origin scripts and styles, no unsafe-i
 })
 
 t.test('CORS is off unless CORS_ORIGINS is set: no CORS headers, preflights are 404', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const preflight = await gw.app.inject({
     method: 'OPTIONS',
     url: '/orders',
@@ -90,7 +93,7 @@ t.test('a preflight from an allowed origin is answered before auth with the allo
 })
 
 t.test('an allowed origin\'s requests expose the headers clients read; others get no CORS headers', async (t) => {
-  const gw = await gateway(t, { env: { CORS_ORIGINS: APP_ORIGIN } })
+  const gw = await sharedWithCors()
   const service = await defaultService(gw)
   const res = await gw.request({
     method: 'POST',
@@ -114,7 +117,7 @@ t.test('an allowed origin\'s requests expose the headers clients read; others ge
 })
 
 t.test('a preflight from another origin, or a near miss of an allowed one, is refused with a 404 problem', async (t) => {
-  const gw = await gateway(t, { env: { CORS_ORIGINS: APP_ORIGIN } })
+  const gw = await sharedWithCors()
   for (const origin of ['https://evil.example', 'http://app.example', 'https://app.example:8443', 'https://app.example.evil.example', 'null']) {
     const res = await gw.app.inject({
       method: 'OPTIONS',
@@ -138,7 +141,7 @@ t.test('CORS_ORIGINS must list exact origins', async (t) => {
 })
 
 t.test('bodies must be JSON: other content types and a body without one are 415 problems', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const cases: Array<[string, Record<string, string>, string | Buffer]> = [
     ['text/plain', { 'content-type': 'text/plain' }, '{"service":1,"link":"https://a.b/c","quantity":100}'],
     ['text/plain with charset', { 'content-type': 'text/plain; charset=utf-8' }, 'service=1'],
@@ -158,7 +161,7 @@ t.test('bodies must be JSON: other content types and a body without one are 415 
 })
 
 t.test('application/json is accepted with or without a charset', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await defaultService(gw)
   const body = JSON.stringify({ service: service.id, link: 'https://instagram.com/example', quantity: service.min })
   for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON; charset=UTF-8']) {
@@ -168,7 +171,7 @@ t.test('application/json is accepted with or without a charset', async (t) => {
 })
 
 t.test('a multi-megabyte body is a 413 problem, whether its length is declared or streamed', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   t.equal(gw.config.server.bodyLimitBytes, 262144)
   const big = JSON.stringify({ service: 1, link: 'https://a.b/c', quantity: 100, comments: 'x'.repeat(5 * 1024 * 1024) })
   const declared = await gw.request({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, payload: big })
@@ -190,7 +193,7 @@ t.test('a multi-megabyte body is a 413 problem, whether its length is declared o
 })
 
 t.test('what fails before routing is a problem+json too: undecodable URLs and overlong path segments', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const long = await gw.request({ url: `/orders/${'9'.repeat(200)}` })
   t.equal(long.statusCode, 414)
   t.match(long.headers['content-type'], /^application\/problem\+json/)
@@ -224,7 +227,7 @@ t.test('what Node\'s HTTP parser refuses is a problem+json too: unknown methods,
 })
 
 t.test('a 401 says how to authenticate; a prototype-poisoning body is refused and says why', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const anonymous = await gw.app.inject({ url: '/services' })
   t.equal(anonymous.statusCode, 401)
   t.equal(anonymous.headers['www-authenticate'], 'Bearer realm="smm-gateway"')
@@ -236,7 +239,7 @@ t.test('a 401 says how to authenticate; a prototype-poisoning body is refused an
 })
 
 t.test('a key a client put in the URL is masked in the logs', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const res = await gw.app.inject({ url: `/services?apiKey=${gw.key}&limit=1` })
   t.equal(res.statusCode, 401)
   await gw.app.inject({ url: `/services/${gw.key}`, headers: { authorization: `Bearer ${gw.key}` } })
@@ -246,7 +249,7 @@ t.test('a key a client put in the URL is masked in the logs', async (t) => {
 })
 
 t.test('ids and numbers in paths and query strings are decimal digits: 0x10, 1e3 and " 7" are refused, not read as numbers', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   for (const url of ['/orders/0x10', '/orders/1e3', '/orders/%207', '/services?limit=1e2', '/services/0b11', '/refills/0o7']) {
     const res = await gw.request({ url })
     t.equal(res.statusCode, 400, url)

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { openapiYaml } from '../../scripts/openapi-document.js'
-import { gateway } from '../helper.js'
+import { sharedGateway } from '../fixtures/shared-gateway.js'
+
+const shared = sharedGateway(t)
 
 t.test('openapi.yaml matches the routes (run `npm run openapi` when this fails)', async (t) => {
   const committed = await readFile(new URL('../../openapi.yaml', import.meta.url), 'utf8')
@@ -9,7 +11,7 @@ t.test('openapi.yaml matches the routes (run `npm run openapi` when this fails)'
 })
 
 t.test('GET /openapi.json serves the spec without a key, with every route and its problems', async (t) => {
-  const { app } = await gateway(t)
+  const { app } = await shared()
   const res = await app.inject({ url: '/openapi.json' })
   t.equal(res.statusCode, 200)
   const spec = res.json()
@@ -25,7 +27,7 @@ t.test('GET /openapi.json serves the spec without a key, with every route and it
 })
 
 t.test('no query parameter carries an example: Swagger UI would fill it in and "Try it out" would filter by it', async (t) => {
-  const { app } = await gateway(t)
+  const { app } = await shared()
   const spec = (await app.inject({ url: '/openapi.json' })).json()
   const prefilled: string[] = []
   for (const [path, operations] of Object.entries<Record<string, { parameters?: Array<{ name: string, in: string, example?: unknown, examples?: unknown, schema?: { example?: unknown, examples?: unknown } }> }>>(spec.paths)) {
@@ -40,7 +42,7 @@ t.test('no query parameter carries an example: Swagger UI would fill it in and "
 })
 
 t.test('GET /docs serves Swagger UI without a key', async (t) => {
-  const { app } = await gateway(t)
+  const { app } = await shared()
   const res = await app.inject({ url: '/docs/' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /text\/html/)

@@ -1,5 +1,8 @@
 import t from 'tap'
 import { gateway, type Gateway } from '../helper.js'
+import { sharedGateway } from '../fixtures/shared-gateway.js'
+
+const shared = sharedGateway(t)
 
 interface Service { id: number, type: string, min: number, max: number, rate: string, refill: boolean, cancel: boolean }
 
@@ -15,7 +18,7 @@ async function placeOrder (gw: Gateway, body: Record<string, unknown>, headers: 
 }
 
 t.test('POST /orders places a Default order: 201, Location, estimated charge in decimals', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Default')
   const res = await placeOrder(gw, { service: service.id, link: 'https://instagram.com/example', quantity: service.min })
   t.equal(res.statusCode, 201)
@@ -34,7 +37,7 @@ t.test('POST /orders places a Default order: 201, Location, estimated charge in 
 })
 
 t.test('POST /orders computes drip-feed totals and sends runs and interval', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Default')
   const res = await placeOrder(gw, { service: service.id, link: 'https://x.com/a', quantity: service.min, runs: 3, interval: 10 })
   t.equal(res.statusCode, 201)
@@ -45,7 +48,7 @@ t.test('POST /orders computes drip-feed totals and sends runs and interval', asy
 })
 
 t.test('POST /orders for Custom Comments counts the lines as the quantity', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Custom Comments')
   const comments = Array.from({ length: service.min }, (_, i) => `nice post ${i} 👍`).join('\n')
   const res = await placeOrder(gw, { service: service.id, link: 'https://instagram.com/p/1', comments })
@@ -55,7 +58,7 @@ t.test('POST /orders for Custom Comments counts the lines as the quantity', asyn
 })
 
 t.test('POST /orders for Custom Comments takes a quantity equal to the lines, and always sends the count', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Custom Comments')
   const comments = Array.from({ length: service.min }, (_, i) => `comment ${i}`).join('\n')
   const withQuantity = await placeOrder(gw, { service: service.id, link: 'https://instagram.com/p/1', comments: comments + '\n\n', quantity: service.min })
@@ -72,7 +75,7 @@ t.test('POST /orders for Custom Comments takes a quantity equal to the lines, an
 })
 
 t.test('POST /orders for Mentions Custom List and Comment Replies sends the line count as quantity', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const list = await serviceOfType(gw, 'Mentions Custom List')
   const replies = await serviceOfType(gw, 'Comment Replies')
   const usernames = Array.from({ length: list.min }, (_, i) => `user${i}`).join('\r\n')
@@ -86,7 +89,7 @@ t.test('POST /orders for Mentions Custom List and Comment Replies sends the line
 })
 
 t.test('POST /orders places a Package with and without quantity, and always sends one', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const pkg = await serviceOfType(gw, 'Package')
   const without = await placeOrder(gw, { service: pkg.id, link: 'https://instagram.com/a' })
   t.equal(without.statusCode, 201, without.body)
@@ -107,7 +110,7 @@ t.test('POST /orders places a Package with and without quantity, and always send
 })
 
 t.test('POST /orders places a Subscription with a link, and sends the username as the link without one', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const sub = await serviceOfType(gw, 'Subscriptions')
   const body = { service: sub.id, username: 'example', min: sub.min, max: sub.min * 2, delay: 0, posts: 10 }
   const withLink = await placeOrder(gw, { ...body, link: 'https://instagram.com/example' })
@@ -122,7 +125,7 @@ t.test('POST /orders places a Subscription with a link, and sends the username a
 })
 
 t.test('POST /orders refuses before any panel call', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const def = await serviceOfType(gw, 'Default')
   const comments = await serviceOfType(gw, 'Custom Comments')
   const pkg = await serviceOfType(gw, 'Package')
@@ -156,7 +159,7 @@ t.test('POST /orders refuses before any panel call', async (t) => {
 })
 
 t.test('POST /orders refuses broken JSON, other content types and huge bodies', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const broken = await gw.request({ method: 'POST', url: '/orders', payload: '{"service":', headers: { 'content-type': 'application/json' } })
   t.equal(broken.statusCode, 400)
   t.equal(broken.json().code, 'invalid_json')
@@ -170,7 +173,7 @@ t.test('POST /orders refuses broken JSON, other content types and huge bodies', 
 })
 
 t.test('GET /orders/:id returns the normalised status', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Default')
   const { id, panelOrderId } = (await placeOrder(gw, { service: service.id, link: 'https://a.b/c', quantity: service.min })).json()
   gw.sim.setOrderStatus(panelOrderId, 'Partial', { remains: 7, startCount: 100 })
@@ -200,7 +203,7 @@ t.test('100 concurrent GET /orders/:id make a handful of upstream calls', async 
 })
 
 t.test('GET /orders?ids= with 250 ids makes 3 upstream calls, and none again once final', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Default')
   const ids: number[] = []
   for (let i = 0; i < 250; i++) {
@@ -221,7 +224,7 @@ t.test('GET /orders?ids= with 250 ids makes 3 upstream calls, and none again onc
 })
 
 t.test('GET /orders?ids= gives per-id errors as data', async (t) => {
-  const gw = await gateway(t)
+  const gw = await shared()
   const service = await serviceOfType(gw, 'Default')
   const { id } = (await placeOrder(gw, { service: service.id, link: 'https://a.b/c', quantity: service.min })).json()
   const res = await gw.request({ url: `/orders?ids=${id},999999,${id}` })

@@ -1,6 +1,9 @@
 import t from 'tap'
 import { gateway } from '../helper.js'
 import { testClock } from '../fixtures/time.js'
+import { sharedGateway } from '../fixtures/shared-gateway.js'
+
+const shared = sharedGateway(t)
 
 t.test('300 concurrent cold GET /services make one upstream call', async (t) => {
   const { sim, request } = await gateway(t)
@@ -11,7 +14,7 @@ t.test('300 concurrent cold GET /services make one upstream call', async (t) => 
 })
 
 t.test('GET /services returns typed services with items and total', async (t) => {
-  const { request } = await gateway(t)
+  const { request } = await shared()
   const res = await request({ url: '/services?limit=1000' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
@@ -28,7 +31,7 @@ t.test('GET /services returns typed services with items and total', async (t) =>
 })
 
 t.test('GET /services filters by category, type, name words, flags, and pages', async (t) => {
-  const { request } = await gateway(t)
+  const { request } = await shared()
   const all = (await request({ url: '/services?limit=1000' })).json().items as Array<Record<string, unknown>>
   const first = all[0] as { category: string, type: string, name: string }
 
@@ -55,7 +58,7 @@ t.test('GET /services filters by category, type, name words, flags, and pages', 
 })
 
 t.test('GET /services answers 304 to a matching If-None-Match and a new ETag per query', async (t) => {
-  const { request } = await gateway(t)
+  const { request } = await shared()
   const first = await request({ url: '/services' })
   const etag = first.headers.etag as string
   t.match(etag, /^"[\w.-]+"$/)
@@ -70,7 +73,7 @@ t.test('GET /services answers 304 to a matching If-None-Match and a new ETag per
 })
 
 t.test('GET /services rejects bad query parameters with validation_failed', async (t) => {
-  const { sim, request } = await gateway(t)
+  const { sim, request } = await shared()
   for (const url of ['/services?limit=0', '/services?limit=abc', '/services?offset=-1', '/services?refill=maybe', '/services?colour=red']) {
     const res = await request({ url })
     t.equal(res.statusCode, 400, url)
@@ -81,7 +84,7 @@ t.test('GET /services rejects bad query parameters with validation_failed', asyn
 })
 
 t.test('GET /services/:id returns one service and 404 for an unknown one', async (t) => {
-  const { request } = await gateway(t)
+  const { request } = await shared()
   const [one] = (await request({ url: '/services?limit=1' })).json().items
   const res = await request({ url: `/services/${one.id}` })
   t.equal(res.statusCode, 200)
@@ -93,7 +96,7 @@ t.test('GET /services/:id returns one service and 404 for an unknown one', async
 })
 
 t.test('GET /categories counts services per category', async (t) => {
-  const { request } = await gateway(t)
+  const { request } = await shared()
   const services = (await request({ url: '/services?limit=1000' })).json().items as Array<{ category: string }>
   const { items } = (await request({ url: '/categories' })).json()
   t.equal(items.reduce((n: number, c: { serviceCount: number }) => n + c.serviceCount, 0), services.length)

@@ -64,5 +64,3 @@ export async function control (sim: Simulator, method: 'GET' | 'POST', path: str
     contentType: body === undefined ? null : 'application/json'
   })
 }
-
-export const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))

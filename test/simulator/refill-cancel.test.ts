@@ -1,6 +1,7 @@
 import t from 'tap'
 import { defaultCatalog, type Simulator } from '../../simulator/index.js'
-import { panel, simulator, sleep } from './helper.js'
+import { testClock } from '../fixtures/time.js'
+import { panel, simulator } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'
 const catalog = defaultCatalog().filter((s) => s.type === 'Default')
@@ -59,14 +60,15 @@ t.test('multi refill answers an array with a numeric refill id or an error per o
 })
 
 t.test('refill_status goes Pending → In progress → Completed; unknown refills are not found', async (t) => {
+  const clock = testClock(t)
   const sim = await simulator(t, { progressMs: 100 })
   const order = await place(sim, serviceWith(true, true))
   sim.setOrderStatus(order, 'Completed')
   const { refill } = await panel(sim, { action: 'refill', order })
   t.same(await panel(sim, { action: 'refill_status', refill }), { status: 'Pending' })
-  await sleep(130)
+  await clock.advance(130)
   t.same(await panel(sim, { action: 'refill_status', refill }), { status: 'In progress' })
-  await sleep(100)
+  await clock.advance(100)
   t.same(await panel(sim, { action: 'refill_status', refill }), { status: 'Completed' })
   t.same(await panel(sim, { action: 'refill_status', refill: 1 }), { error: 'Refill not found' })
   t.same(await panel(sim, { action: 'refill_status' }), { error: 'Refill not found' })
@@ -105,9 +107,10 @@ t.test('a canceled order reports Canceled and refunds the undelivered part', asy
 })
 
 t.test('canceled orders stop progressing', async (t) => {
+  const clock = testClock(t)
   const sim = await simulator(t, { progressMs: 100 })
   const order = await place(sim, serviceWith(true, true))
   t.same(await panel(sim, { action: 'cancel', orders: String(order) }), [{ order, cancel: 1 }])
-  await sleep(250)
+  await clock.advance(250)
   t.match(await panel(sim, { action: 'status', order }), { status: 'Canceled' })
 })

@@ -1,6 +1,7 @@
 import { Decimal } from 'decimal.js'
 import t from 'tap'
-import { call, panel, simulator, sleep } from './helper.js'
+import { testClock } from '../fixtures/time.js'
+import { call, panel, simulator } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'
 
@@ -33,15 +34,16 @@ t.test('multi status answers an object keyed by id in the order asked, unknown i
 })
 
 t.test('orders progress Pending → In progress (remains counting down) → Completed with progressMs', async (t) => {
+  const clock = testClock(t)
   const sim = await simulator(t, { progressMs: 150 })
   const { order } = await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })
   const seen: Array<{ status: string, remains: number, startCount: number }> = []
-  const started = Date.now()
-  while (Date.now() - started < 1500) {
+  // Every 10 ms of the simulator's clock, for 1.5 s at most.
+  for (let elapsed = 0; elapsed < 1500; elapsed += 10) {
     const s = await panel(sim, { action: 'status', order })
     seen.push({ status: s.status, remains: Number(s.remains), startCount: Number(s.start_count) })
     if (s.status === 'Completed') break
-    await sleep(10)
+    await clock.advance(10)
   }
   const statuses = [...new Set(seen.map((s) => s.status))]
   t.same(statuses, ['Pending', 'In progress', 'Completed'])
@@ -56,11 +58,12 @@ t.test('orders progress Pending → In progress (remains counting down) → Comp
 })
 
 t.test('every 4th order id ends Partial and refunds the undelivered part to the balance', async (t) => {
+  const clock = testClock(t)
   const sim = await simulator(t, { progressMs: 50 })
   const ids: number[] = []
   for (let i = 0; i < 4; i++) ids.push((await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })).order)
   t.same(await panel(sim, { action: 'balance' }), { balance: '996.40000', currency: 'USD' })
-  await sleep(150)
+  await clock.advance(150)
   const all = await panel(sim, { action: 'status', orders: ids.join(',') })
   const partial = ids.filter((id) => id % 4 === 0)
   t.equal(partial.length, 1)
@@ -80,10 +83,11 @@ t.test('progressMs 0 completes orders at once', async (t) => {
 })
 
 t.test('setOrderStatus pins an order: it stops progressing', async (t) => {
+  const clock = testClock(t)
   const sim = await simulator(t, { progressMs: 10 })
   const { order } = await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })
   sim.setOrderStatus(order, 'In progress', { remains: 500, startCount: 42 })
-  await sleep(40)
+  await clock.advance(40)
   t.same(await panel(sim, { action: 'status', order }), { charge: '0.90000', start_count: '42', status: 'In progress', remains: '500', currency: 'USD' })
   t.equal(sim.order(order)?.pinned, true)
   sim.setOrderStatus(order, 'Processing')
