@@ -61,6 +61,8 @@ t.test('multi refill answers an array with a numeric refill id or an error per o
 
 t.test('refill_status goes Pending → In progress → Completed; unknown refills are not found', async (t) => {
   const clock = testClock(t)
+  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
+  clock.freeze()
   const sim = await simulator(t, { progressMs: 100 })
   const order = await place(sim, serviceWith(true, true))
   sim.setOrderStatus(order, 'Completed')
@@ -108,6 +110,8 @@ t.test('a canceled order reports Canceled and refunds the undelivered part', asy
 
 t.test('canceled orders stop progressing', async (t) => {
   const clock = testClock(t)
+  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
+  clock.freeze()
   const sim = await simulator(t, { progressMs: 100 })
   const order = await place(sim, serviceWith(true, true))
   t.same(await panel(sim, { action: 'cancel', orders: String(order) }), [{ order, cancel: 1 }])

@@ -35,6 +35,8 @@ t.test('multi status answers an object keyed by id in the order asked, unknown i
 
 t.test('orders progress Pending → In progress (remains counting down) → Completed with progressMs', async (t) => {
   const clock = testClock(t)
+  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
+  clock.freeze()
   const sim = await simulator(t, { progressMs: 150 })
   const { order } = await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })
   const seen: Array<{ status: string, remains: number, startCount: number }> = []
@@ -59,6 +61,8 @@ t.test('orders progress Pending → In progress (remains counting down) → Comp
 
 t.test('every 4th order id ends Partial and refunds the undelivered part to the balance', async (t) => {
   const clock = testClock(t)
+  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
+  clock.freeze()
   const sim = await simulator(t, { progressMs: 50 })
   const ids: number[] = []
   for (let i = 0; i < 4; i++) ids.push((await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })).order)
@@ -84,6 +88,8 @@ t.test('progressMs 0 completes orders at once', async (t) => {
 
 t.test('setOrderStatus pins an order: it stops progressing', async (t) => {
   const clock = testClock(t)
+  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
+  clock.freeze()
   const sim = await simulator(t, { progressMs: 10 })
   const { order } = await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })
   sim.setOrderStatus(order, 'In progress', { remains: 500, startCount: 42 })
