@@ -24,6 +24,10 @@ t.test('one tenant\'s 100 refused orders and 300 concurrent batch cancels leave 
       // the flood (the simulator shares this process) took over 10 s, and an
       // add cut off by its deadline is an unknown outcome, not a refusal.
       PANEL_TIMEOUT_MS: '60000',
+      // Nor how fast the store is: on PostgreSQL beside a CPU hog a flood's
+      // writes waited past the 5 s connect and 10 s statement bounds (503).
+      DATABASE_CONNECT_TIMEOUT_MS: '60000',
+      DATABASE_STATEMENT_TIMEOUT_MS: '60000',
       BREAKER_FAILURES: '5',
       RATE_LIMIT_PER_MINUTE: '100000'
     },
