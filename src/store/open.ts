@@ -2,13 +2,14 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import { DATABASE_TIMEOUT_DEFAULTS, type StoreConfig } from '../config.js'
 import type { Database } from './db.js'
 import { KyselyStore } from './kysely-store.js'
 import type { StoreLogger } from './logger.js'
 import { migrateToLatest } from './migrations.js'
+import { OwnSchemaPostgresDialect } from './own-schema-dialect.js'
 
 /**
  * Which database: the store slice, or as much of it as a test needs. On
@@ -134,7 +135,7 @@ async function openPostgres ({ url, schema, timeouts = DATABASE_TIMEOUT_DEFAULTS
   })
   // Idle clients' errors also reach the pool; the client's own listener above has logged them.
   pool.on('error', () => {})
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) })
   try {
     if (schema !== undefined) await createSchema(db, schema)
     const current = (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema

@@ -158,6 +158,21 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
       t.same(tables.rows.map((r) => r.table_name), ['api_keys', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'orders', 'refills', 'tenants'])
     })
 
+    t.test('the migrator reads only the store\'s own schema', async (t) => {
+      // Kysely's own introspector reads every schema and fails when one is dropped meanwhile.
+      const other = fresh()
+      const elsewhere = await open(other)
+      await sql`create table ${sql.id(other.schema!, 'unrelated')} (id int)`.execute(elsewhere.db)
+      const at = fresh()
+      const s = await open(at)
+      const tables = await s.db.introspection.getTables({ withInternalKyselyTables: true })
+      t.same(new Set(tables.map((table) => table.schema)), new Set([at.schema]))
+      t.same(tables.map((table) => table.name), ['api_keys', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'orders', 'refills', 'tenants'])
+      t.notOk((await s.db.introspection.getTables()).some((table) => table.name.startsWith('kysely_')), 'internal tables only when asked for')
+      const orders = tables.find((table) => table.name === 'orders')!
+      t.ok(orders.columns.some((column) => column.name === 'tenant_id' && !column.isNullable), 'columns are read too')
+    })
+
     t.test('an unreachable server fails the open', async (t) => {
       await t.rejects(openStore({ url: 'postgres://postgres@127.0.0.1:1/test', schema: 'nowhere' }))
     })
