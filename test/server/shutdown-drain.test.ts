@@ -4,12 +4,12 @@ import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import BetterSqlite3 from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { startSimulator, type Simulator } from '../../simulator/index.js'
 import { ADMIN_TOKEN } from '../helper.js'
 import { json, startServer, type Server } from '../fixtures/server-process.js'
+import { until } from '../fixtures/time.js'
 
 // Two real server starts and a 12 s drain: past the suite's 60 s on a busy machine.
 t.setTimeout(180_000)
@@ -37,7 +37,7 @@ function place (server: Server, key: string, service: { id: number, min: number 
 }
 
 async function untilAdds (sim: Simulator, n: number): Promise<void> {
-  for (let waited = 0; sim.calls('add') < n && waited < 30_000; waited += 50) await sleep(50)
+  await until(() => sim.calls('add') >= n, `${n} adds at the panel`)
 }
 
 function orderStates (file: string): unknown[] {
@@ -96,7 +96,8 @@ t.test('SIGTERM when the orders in flight have lost their clients: the panel cli
   const abort = new AbortController()
   const abandoned = [1, 2].map(async (i) => await place(server, key, service, i, abort.signal).catch(() => 'aborted'))
   await untilAdds(sim, 1)
-  await sleep(200)
+  // Both are written `sending` before their call leaves: the second now waits in the gateway's queue.
+  await until(() => JSON.stringify(orderStates(file)) === JSON.stringify([{ state: 'sending', n: 2 }]), 'both orders to be sending')
   // A load balancer giving up: with no connection left, the HTTP server closes at once.
   abort.abort()
   t.same(await Promise.all(abandoned), ['aborted', 'aborted'])

@@ -3,11 +3,14 @@ import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startSimulator } from '../../simulator/index.js'
 import { ADMIN_TOKEN } from '../helper.js'
 import { SERVER, json, startServer } from '../fixtures/server-process.js'
+import { until } from '../fixtures/time.js'
+
+// Each test starts gateway processes (node and tsx compiling the app): seconds each on a busy machine.
+t.setTimeout(180_000)
 
 t.test('SIGTERM: requests in flight finish, new ones are turned away, the store is closed and keeps everything', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'smm-shutdown-'))
@@ -26,10 +29,11 @@ t.test('SIGTERM: requests in flight finish, new ones are turned away, the store 
   sim.setLatency(2000)
   const balance = json(`${first.url}/balance`, { key })
   const order = json(`${first.url}/orders`, { method: 'POST', key, headers: { 'idempotency-key': 'shutdown-1' }, body: JSON.stringify({ service: service.id, link: 'https://instagram.com/p/shutdown', quantity: service.min }) })
-  await sleep(500)
+  await until(() => sim.calls('add') === 1 && sim.calls('balance') === 1, 'both requests to reach the panel')
   const exited = once(first.child, 'exit')
   first.child.kill('SIGTERM')
-  await sleep(200)
+  // The line is written just before app.close() starts, in the same tick: once it is here, the server is closing.
+  await until(() => first.output().includes('"closing"'), 'the server to log that it is closing')
 
   const late = await json(`${first.url}/health`).then((r) => r.status, (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message)
   t.ok(late === 503 || late === 'ECONNREFUSED', `a request after SIGTERM is turned away (${String(late)})`)
@@ -61,13 +65,13 @@ t.test('the server without PANEL_URL, or with a bad variable, stops with one lin
     [{ PANEL_URL: 'http://127.0.0.1:1/api/v2' }, /^smm-gateway: PANEL_KEY is not set/],
     [{ PANEL_URL: 'http://127.0.0.1:1/api/v2', PANEL_KEY: 'k', PORT: 'abc' }, /^smm-gateway: PORT must be/]
   ]
-  for (const [env, message] of cases) {
+  await Promise.all(cases.map(async ([env, message]) => {
     const child = spawn(process.execPath, ['--import', 'tsx', SERVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
     const [code] = await once(child, 'exit')
     t.equal(code, 1, JSON.stringify(env))
-    t.equal(stderr.trim().split('\n').length, 1, 'one line')
+    t.equal(stderr.trim().split('\n').length, 1, `one line: ${stderr}`)
     t.match(stderr, message)
-  }
+  }))
 })
