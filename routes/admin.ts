@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SYSTEM_CLOCK, type Clock } from '../src/clock.js'
 import { GatewayError } from '../src/problems/errors.js'
 import { createTenant, issueKey, publicKey } from '../src/tenancy/admin.js'
 import type { Tenant } from '../src/store/types.js'
@@ -11,8 +12,13 @@ export function tenantJson (t: Tenant): Omit<Tenant, 'createdAt' | 'updatedAt'> 
   return { ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() }
 }
 
+export interface AdminOptions {
+  /** The wall clock a new key's expiry must lie beyond. */
+  clock?: Clock
+}
+
 /** Tenants and keys, behind ADMIN_TOKEN (registered only when it is set). */
-const admin: FastifyPluginAsyncTypebox = async (app) => {
+const admin: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { clock = SYSTEM_CLOCK }) => {
   const config = { admin: true }
 
   async function tenantOr404 (id: number): Promise<Tenant> {
@@ -47,7 +53,7 @@ const admin: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/admin/tenants/:id/keys', { schema: issueKeySchema, config }, async (request, reply) => {
     const expiresAt = request.body?.expiresAt === undefined ? null : new Date(request.body.expiresAt)
-    const key = await issueKey(app.store, request.params.id, expiresAt)
+    const key = await issueKey(app.store, request.params.id, expiresAt, clock)
     request.log.info({ tenant: request.params.id, keyId: key.id }, 'key issued')
     return await reply.code(201).send({ ...key, expiresAt: key.expiresAt?.toISOString() ?? null })
   })

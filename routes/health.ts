@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SYSTEM_CLOCK, type Clock } from '../src/clock.js'
 import { GatewayError } from '../src/problems/errors.js'
 import { isStoreUnavailable } from '../src/store/errors.js'
 import { healthSchema, readySchema } from '../schemas/health.js'
@@ -13,6 +14,8 @@ interface Check { ok: boolean, detail?: string }
 export interface HealthOptions {
   /** Redis is part of readiness: rate limits fail closed without it. */
   redisRequired: boolean
+  /** The wall clock a panel probe's age is read on. */
+  clock?: Clock
 }
 
 /** Settles with the check, or a failed one after `ms`; a hung ping is left to the driver's own timeouts. */
@@ -27,15 +30,16 @@ async function within (ms: number, work: Promise<Check>): Promise<Check> {
 }
 
 const health: FastifyPluginAsyncTypebox<HealthOptions> = async (app, options) => {
+  const clock = options.clock ?? SYSTEM_CLOCK
   let probe: { at: number, breaker: string, result: Promise<Check> } | undefined
   // One ping in flight at a time however many probes arrive, so a hung store does not pile them up.
   let storePing: Promise<Check> | undefined
 
   async function upstreamCheck (breaker: string): Promise<Check> {
     // A breaker transition since the last probe makes its answer old news.
-    if (probe === undefined || Date.now() - probe.at > PROBE_EVERY_MS || probe.breaker !== breaker) {
+    if (probe === undefined || clock.now() - probe.at > PROBE_EVERY_MS || probe.breaker !== breaker) {
       probe = {
-        at: Date.now(),
+        at: clock.now(),
         breaker,
         result: app.panel.balance().then(
           () => ({ ok: true }),

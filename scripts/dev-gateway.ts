@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
+import type { Clock } from '../src/clock.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js'
 import { createTenant } from '../src/tenancy/admin.js'
@@ -21,6 +22,8 @@ export interface DevGatewayOptions {
   tenant?: Partial<NewTenant>
   /** Where the app's log lines go (default stdout). */
   logStream?: NodeJS.WritableStream
+  /** The time the app reads, and the simulator unless `sim.clock` says otherwise; default the system's. */
+  clock?: Clock
 }
 
 export interface DevGateway {
@@ -35,11 +38,11 @@ export interface DevGateway {
 }
 
 export async function startDevGateway (options: DevGatewayOptions = {}): Promise<DevGateway> {
-  const sim = await startSimulator(options.sim)
+  const sim = await startSimulator({ clock: options.clock, ...options.sim })
   let app: FastifyInstance | undefined
   try {
     const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ...options.env })
-    app = await buildApp(config, options.logStream === undefined ? {} : { logStream: options.logStream })
+    app = await buildApp(config, { logStream: options.logStream, clock: options.clock })
     const { tenant, key } = await createTenant(app.store, { name: 'dev', ...options.tenant })
     const started = app
     const close = async (): Promise<void> => {

@@ -11,16 +11,22 @@ const MAX_ACTION_NAME = 100
 
 /** Every call to the API path the simulator received, counted per action. */
 export class CallLog {
+  readonly #now: () => number
   #total = 0
   #byAction = new Map<string, number>()
   #log: CallRecord[] = []
+
+  /** `now`: the wall clock calls are stamped with (ms since the epoch). */
+  constructor (now: () => number = Date.now) {
+    this.#now = now
+  }
 
   record (action: string, fields: Record<string, string>): void {
     const name = action === '' ? 'unknown' : action.slice(0, MAX_ACTION_NAME)
     this.#total++
     this.#byAction.set(name, (this.#byAction.get(name) ?? 0) + 1)
     const { key: _key, ...rest } = fields
-    this.#log.push({ action: name, fields: rest, at: Date.now() })
+    this.#log.push({ action: name, fields: rest, at: this.#now() })
     if (this.#log.length > MAX_LOG * 2) this.#log = this.#log.slice(-MAX_LOG)
   }
 

@@ -66,8 +66,8 @@ export class FaultSwitch {
 const HTML = 'text/html; charset=UTF-8'
 const JSON_TYPE = 'application/json'
 
-/** Misbehaves as `fault` says; `hang` hands the request to `onHang` to be ended on close. */
-export function sendFault (fault: Fault, req: IncomingMessage, res: ServerResponse, onHang: (req: IncomingMessage) => void): void {
+/** Misbehaves as `fault` says; `hang` hands the request to `onHang` to be ended on close; `now` (ms since the epoch) dates the rate-limit reset. */
+export function sendFault (fault: Fault, req: IncomingMessage, res: ServerResponse, onHang: (req: IncomingMessage) => void, now: number): void {
   switch (fault) {
     case 'html':
       return send(res, 200, HTML, CHALLENGE_PAGE, { server: 'cloudflare', 'cf-ray': '8c2f3b1e9a7d4e21-FRA', 'cache-control': 'no-cache' })
@@ -82,7 +82,7 @@ export function sendFault (fault: Fault, req: IncomingMessage, res: ServerRespon
         'retry-after': '1',
         'x-ratelimit-limit': '60',
         'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1)
+        'x-ratelimit-reset': String(Math.ceil(now / 1000) + 1)
       })
     case 'server-error':
       return send(res, 500, 'text/plain; charset=UTF-8', 'Internal Server Error')

@@ -44,6 +44,12 @@ export interface SimulatorOptions {
   phpNotices?: boolean
   /** False: the account is disabled, and every call is refused as the dialect refuses it; default true. */
   accountActive?: boolean
+  /**
+   * The wall clock (ms since the epoch) orders and refills progress by and
+   * calls are stamped with; default Date.now. A test passes its own to freeze
+   * and move the simulator's time.
+   */
+  clock?: { now: () => number }
 }
 
 export interface Simulator {
@@ -91,11 +97,13 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
   const dialect = options.dialect ?? 'standard'
   if (!isDialect(dialect)) throw new RangeError(`not a simulator dialect: ${String(dialect)}`)
   const host = options.host ?? '127.0.0.1'
+  const clock = options.clock ?? { now: () => Date.now() }
   const book = new OrderBook({
     catalog: catalogOf(options.services),
     balance: options.balance ?? '1000.00',
     progressMs: options.progressMs ?? 2000,
     rejectDuplicateLinks: options.rejectDuplicateLinks ?? false,
+    now: clock.now,
     ...dialectBook(dialect)
   })
   const panel = createPanel(dialect, { key, book, quirks: options.quirks, phpNotices: options.phpNotices })
@@ -104,7 +112,8 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     book,
     panel,
     faults: new FaultSwitch(),
-    calls: new CallLog(),
+    calls: new CallLog(clock.now),
+    now: clock.now,
     latencyMs: checkLatency(options.latencyMs ?? 0)
   }
   const { server, close } = createSimServer(ctx)

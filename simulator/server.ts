@@ -14,6 +14,8 @@ export interface SimContext {
   readonly panel: Panel
   readonly faults: FaultSwitch
   readonly calls: CallLog
+  /** The simulator's wall clock (ms since the epoch). */
+  readonly now: () => number
   latencyMs: number
 }
 
@@ -83,7 +85,7 @@ export function createSimServer (ctx: SimContext): SimServer {
     if (fault === 'reset-after') ctx.panel.call(call)
     if (fault !== null) {
       const own = ctx.panel.fault(fault)
-      return own === undefined ? sendFault(fault, req, res, hang) : sendReply(res, own)
+      return own === undefined ? sendFault(fault, req, res, hang, ctx.now()) : sendReply(res, own)
     }
     sendReply(res, ctx.panel.call(call))
   }

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { SYSTEM_CLOCK, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import type { Store } from './store/types.js'
 import { openStore } from './store/open.js'
@@ -36,6 +37,8 @@ export interface AppDeps {
   store?: Store
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream
+  /** The time every component reads (TTLs, expiry, cool-downs, windows); default the system's. Tests pass a fake one. */
+  clock?: Clock
 }
 
 /** Believe X-Forwarded-For up to `hops` proxies deep (Fastify does so at run time, but its types take no number). */
@@ -45,6 +48,7 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const { server } = config
+  const clock = deps.clock ?? SYSTEM_CLOCK
   const app = Fastify({
     logger: loggerOptions(server, deps.logStream),
     bodyLimit: server.bodyLimitBytes,
@@ -72,10 +76,11 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     done(null, payload)
   })
 
-  // Each plugin takes its slice of the config whole. Fastify reads `prefix`,
-  // `logLevel` and `logSerializers` from an encapsulated plugin's options:
-  // only the server slice has one, and edges, which takes it, is not
-  // encapsulated (fastify-plugin).
+  // Each plugin takes its slice of the config whole, and those whose rules
+  // read time (TTLs, expiry, cool-downs, windows) the clock beside it.
+  // Fastify reads `prefix`, `logLevel` and `logSerializers` from an
+  // encapsulated plugin's options: only the server slice has one, and edges,
+  // which takes it, is not encapsulated (fastify-plugin).
 
   // Framework plugins: what every request passes through, and the
   // connections. Order matters: auth finds the caller before the rate limiter
@@ -89,15 +94,15 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(storePlugin, { store, owned: deps.store === undefined })
   await app.register(redisPlugin, config.redis)
   const redis: SharedRedis | undefined = app.redis === undefined ? undefined : { client: app.redis, keyPrefix: config.redis.keyPrefix }
-  await app.register(auth, config.auth)
+  await app.register(auth, { ...config.auth, clock })
   await app.register(authInvalidations, config.redis)
-  await app.register(rateLimit, { ...config.rateLimit, redis })
+  await app.register(rateLimit, { ...config.rateLimit, redis, clock })
 
   // Domain plugins: the panel and what is built on it.
-  await app.register(panelPlugin, { ...config.panel, redis })
-  await app.register(catalogPlugin, config.catalog)
-  await app.register(statusesPlugin, config.statuses)
-  await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel })
+  await app.register(panelPlugin, { ...config.panel, redis, clock })
+  await app.register(catalogPlugin, { ...config.catalog, clock })
+  await app.register(statusesPlugin, { ...config.statuses, clock })
+  await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel, clock })
 
   // Routes.
   await app.register(services)
@@ -105,10 +110,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
-  await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed' })
+  await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed', clock })
   await app.register(me, config.rateLimit)
   if (config.auth.adminToken !== undefined) {
-    await app.register(admin)
+    await app.register(admin, { clock })
     await app.register(adminOrders)
   }
 

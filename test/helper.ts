@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { Clock } from '../src/clock.js'
 import type { Config } from '../src/config.js'
 import type { Simulator, SimulatorOptions } from '../simulator/index.js'
 import { startDevGateway } from '../scripts/dev-gateway.js'
@@ -44,6 +45,8 @@ export interface GatewayOptions {
   tenant?: Partial<NewTenant>
   /** The store: a private in-memory SQLite database, or a fresh PostgreSQL schema; default from TEST_DATABASE. */
   database?: 'sqlite' | 'postgres'
+  /** The time the gateway and its simulator read (fixtures/time.ts `testClock()`); default the system's. */
+  clock?: Clock
 }
 
 export const TEST_DATABASE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite'
@@ -89,7 +92,8 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
       ...options.env
     },
     tenant: { name: 'first', ...options.tenant },
-    logStream
+    logStream,
+    clock: options.clock
   }).catch(async (error: unknown) => {
     await db?.drop()
     throw error

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { PanelClient, PanelService } from '../upstream/types.js'
 
 export interface CatalogSnapshot {
@@ -20,8 +21,8 @@ export interface CatalogOptions {
   onRefreshError?: (err: unknown, servingStale: boolean) => void
   /** Each read: from cache, fetched from the panel, or stale because the panel failed. */
   onRead?: (result: 'hit' | 'miss' | 'stale') => void
-  /** The clock (ms) for the TTL, the stale window and the failure hold; Date.now unless given (tests pass a fake one). */
-  now?: () => number
+  /** Wall time stamps snapshots and bounds the stale window and the failure hold; the cache's TTL runs on monotonic time. Default the system's. */
+  clock?: Clock
 }
 
 function snapshot (services: PanelService[], fetchedAt: number): CatalogSnapshot {
@@ -61,12 +62,14 @@ export class Catalog {
     this.#ttlMs = options.ttlMs
     this.#onRead = options.onRead
     this.#staleMs = options.staleMs
-    this.#now = options.now ?? Date.now
+    const clock = options.clock ?? SYSTEM_CLOCK
+    this.#now = clock.now
     this.#cache = new LRUCache<'catalog', CatalogSnapshot>({
       max: 1,
       ttl: Math.max(1, options.ttlMs),
-      // An injected clock is read on every check: lru-cache's 1 ms memo of the time would outlive a fake clock's jump.
-      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
+      // The clock is read on every check: lru-cache's default 1 ms memo of the time would outlive a fake clock's jump.
+      perf: { now: clock.monotonic },
+      ttlResolution: 0,
       allowStaleOnFetchRejection: true,
       noDeleteOnFetchRejection: true,
       fetchMethod: async (_key, stale) => {

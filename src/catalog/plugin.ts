@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { Clock } from '../clock.js'
 import type { CatalogConfig } from '../config.js'
 import { Catalog } from './catalog.js'
 
@@ -8,10 +9,11 @@ declare module 'fastify' {
   }
 }
 
-export default fp<CatalogConfig>(async (app, options) => {
+export default fp<CatalogConfig & { clock?: Clock }>(async (app, options) => {
   const catalog = new Catalog(app.panel, {
     ttlMs: options.ttlSeconds * 1000,
     staleMs: options.staleSeconds * 1000,
+    clock: options.clock,
     onRefreshError: (err, servingStale) => {
       app.log.warn({ err, servingStale }, 'catalog refresh failed')
     },

@@ -74,7 +74,7 @@ export async function idempotent (
     fingerprint: fingerprint(route, request.body ?? null),
     route,
     ttlSeconds: TTL_SECONDS,
-    staleBefore: new Date(Date.now() - ledger.staleAfterMs),
+    staleBefore: ledger.staleBefore(),
     ledger: options.replayOrder !== undefined
   })
   switch (claim.state) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { LedgerConfig, PanelConfig } from '../config.js'
 
 declare module 'fastify' {
@@ -13,6 +14,8 @@ export interface Ledger {
   panel: string
   /** A claim or order untouched this long belongs to a process that died mid-call. */
   staleAfterMs: number
+  /** Now less `staleAfterMs`, on the app's clock: what was last touched before this is stale. */
+  staleBefore: () => Date
   /** One sweep: stale sending orders become unknown, stale reservations are released, expired idempotency records purged. */
   sweep: (now?: Date) => Promise<void>
 }
@@ -24,6 +27,7 @@ export interface Ledger {
  */
 export interface LedgerOptions extends LedgerConfig {
   panel: Pick<PanelConfig, 'url' | 'timeoutMs' | 'queueTimeoutMs'>
+  clock?: Clock
 }
 
 /** A short stable name for a panel endpoint; never the URL itself, which may carry a secret path. */
@@ -37,8 +41,10 @@ export default fp<LedgerOptions>(async (app, options) => {
   const staleAfterMs = options.panel.queueTimeoutMs + options.panel.timeoutMs + options.staleMarginMs
   // Rows from before gateway ids belong to the panel configured now.
   await app.store.adoptPanel(panel)
+  const clock = options.clock ?? SYSTEM_CLOCK
+  const staleBefore = (): Date => new Date(clock.now() - staleAfterMs)
 
-  async function sweep (now = new Date()): Promise<void> {
+  async function sweep (now = new Date(clock.now())): Promise<void> {
     const reaped = await app.store.reapStaleOrders(new Date(now.getTime() - staleAfterMs))
     for (const order of reaped.unknown) {
       app.metrics.ordersUnknown.inc({ reason: 'abandoned' })
@@ -50,7 +56,7 @@ export default fp<LedgerOptions>(async (app, options) => {
     }
     await app.store.purgeIdempotency(now)
   }
-  app.decorate('ledger', { panel, staleAfterMs, sweep })
+  app.decorate('ledger', { panel, staleAfterMs, staleBefore, sweep })
 
   if (options.sweepIntervalMs > 0) {
     let running: Promise<void> | undefined

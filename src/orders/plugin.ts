@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { StatusesConfig } from '../config.js'
 import { StatusLookup } from './status-lookup.js'
 
@@ -8,8 +9,12 @@ declare module 'fastify' {
   }
 }
 
-export default fp<StatusesConfig>(async (app, { batchWindowMs }) => {
-  const statuses = new StatusLookup(app.panel, { windowMs: batchWindowMs, onBatch: (size) => { app.metrics.statusBatchSize.observe(size) } })
+export default fp<StatusesConfig & { clock?: Clock }>(async (app, { batchWindowMs, clock = SYSTEM_CLOCK }) => {
+  const statuses = new StatusLookup(app.panel, {
+    windowMs: batchWindowMs,
+    onBatch: (size) => { app.metrics.statusBatchSize.observe(size) },
+    now: clock.monotonic
+  })
   app.decorate('statuses', statuses)
   app.addHook('onClose', async () => { statuses.close() })
 }, { name: 'statuses', dependencies: ['panel'] })

@@ -12,6 +12,8 @@ export interface StatusLookupOptions {
   /** How long a batch waits for one more lookup to share its panel call; a burst keeps it open up to BURST_WINDOWS times as long. */
   windowMs: number
   onBatch?: (size: number) => void
+  /** Monotonic clock in ms the window is measured on; default performance.now. */
+  now?: () => number
 }
 
 type Waiter = (result: ItemResult<PanelOrderStatus>) => void
@@ -32,10 +34,12 @@ export class StatusLookup {
   readonly #panel: PanelClient
   readonly #options: StatusLookupOptions
   readonly #batches = new Map<string, Batch>()
+  readonly #now: () => number
 
   constructor (panel: PanelClient, options: StatusLookupOptions) {
     this.#panel = panel
     this.#options = options
+    this.#now = options.now ?? (() => performance.now())
   }
 
   /** One tenant's lookups batch together and count as that tenant's panel calls (its fair share). */
@@ -58,7 +62,7 @@ export class StatusLookup {
     const tenant = String(id)
     let batch = this.#batches.get(tenant)
     if (batch === undefined) {
-      const created = new Batch(this.#panel.forTenant(tenant), this.#options, () => {
+      const created = new Batch(this.#panel.forTenant(tenant), this.#options, this.#now, () => {
         if (this.#batches.get(tenant) === created) this.#batches.delete(tenant)
       })
       this.#batches.set(tenant, created)
@@ -71,6 +75,7 @@ export class StatusLookup {
 class Batch {
   readonly #panel: PanelClient
   readonly #options: StatusLookupOptions
+  readonly #now: () => number
   readonly #onIdle: () => void
   readonly #waiting = new Map<number, Waiter[]>()
   readonly #fetching = new Map<number, Waiter[]>()
@@ -78,9 +83,10 @@ class Batch {
   #opened = 0
   #last = 0
 
-  constructor (panel: PanelClient, options: StatusLookupOptions, onIdle: () => void) {
+  constructor (panel: PanelClient, options: StatusLookupOptions, now: () => number, onIdle: () => void) {
     this.#panel = panel
     this.#options = options
+    this.#now = now
     this.#onIdle = onIdle
   }
 
@@ -95,7 +101,7 @@ class Batch {
       return
     }
     this.#waiting.set(id, [waiter])
-    this.#last = performance.now()
+    this.#last = this.#now()
     if (this.#waiting.size >= PANEL_BATCH) {
       this.#flush()
     } else if (this.#timer === undefined) {
@@ -106,7 +112,7 @@ class Batch {
 
   #arm (ms: number): void {
     this.#timer = setTimeout(() => {
-      const now = performance.now()
+      const now = this.#now()
       const quietFor = now - this.#last
       const openFor = now - this.#opened
       const maxMs = this.#options.windowMs * BURST_WINDOWS

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { RateLimitConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 import type { SharedRedis } from './redis.js'
@@ -10,6 +11,8 @@ import type { SharedRedis } from './redis.js'
 export interface RateLimitOptions extends RateLimitConfig {
   /** Counters shared by every instance (atomic INCR in a Lua script); undefined: in-process. */
   redis?: SharedRedis | undefined
+  /** The wall clock that spaces the Redis failure warnings. */
+  clock?: Clock
 }
 
 type StoreCallback = Parameters<FastifyRateLimitStore['incr']>[1]
@@ -61,11 +64,12 @@ export default fp<RateLimitOptions>(async (app, options) => {
     return `ip:${request.ip}`
   }
   const failOpen = options.onRedisError !== 'closed'
+  const clock = options.clock ?? SYSTEM_CLOCK
   let reportedAt = -Infinity
   // One line per outage window, not one per request.
   function report (error: Error): void {
-    if (Date.now() - reportedAt < REPORT_EVERY_MS) return
-    reportedAt = Date.now()
+    if (clock.now() - reportedAt < REPORT_EVERY_MS) return
+    reportedAt = clock.now()
     app.log.warn({ err: { message: error.message }, failOpen }, failOpen
       ? 'rate limits unchecked: Redis fails, requests pass uncounted (RATE_LIMIT_ON_REDIS_ERROR=open)'
       : 'rate limits unchecked: Redis fails, requests are refused (RATE_LIMIT_ON_REDIS_ERROR=closed)')

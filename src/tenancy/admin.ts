@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { GatewayError } from '../problems/errors.js'
 import { ALL_SCOPES, type ApiKey, type NewTenant, type Store, type Tenant } from '../store/types.js'
 import { generateKey } from './keys.js'
@@ -16,9 +17,10 @@ export async function createTenant (store: Store, input: Omit<NewTenant, 'scopes
   return { tenant, key: await issueKey(store, tenant.id) }
 }
 
-export async function issueKey (store: Store, tenantId: number, expiresAt: Date | null = null): Promise<IssuedKey> {
+/** `clock`: the wall time an expiry must lie beyond (the app's, which also decides when the key stops working). */
+export async function issueKey (store: Store, tenantId: number, expiresAt: Date | null = null, clock: Clock = SYSTEM_CLOCK): Promise<IssuedKey> {
   if (await store.getTenant(tenantId) === undefined) throw new GatewayError('not_found', `Tenant ${tenantId} does not exist`)
-  if (expiresAt !== null && expiresAt.getTime() <= Date.now()) {
+  if (expiresAt !== null && expiresAt.getTime() <= clock.now()) {
     throw new GatewayError('validation_failed', 'expiresAt must be in the future')
   }
   const generated = generateKey()

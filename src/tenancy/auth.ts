@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../clock.js'
 import type { AuthConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 import type { Scope } from '../store/types.js'
@@ -39,8 +40,8 @@ export function presentedKey (request: FastifyRequest): string | undefined {
  * is calling (so the limiter can count per tenant, or per IP for strangers),
  * `preParsing` refuses, before any body is read, who may not call the route.
  */
-export default fp<AuthConfig>(async (app, options) => {
-  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheSeconds * 1000 })
+export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
+  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheSeconds * 1000, clock: options.clock })
   const isAdminToken = secretMatcher(options.adminToken)
   app.decorate('authenticator', authenticator)
   app.decorateRequest('principal', undefined)

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { Store, Tenant } from '../store/types.js'
 import { hashKey, keyPrefix, sameHash } from './keys.js'
 
@@ -40,8 +41,8 @@ export interface InvalidationChannel {
 export interface AuthenticatorOptions {
   ttlMs: number
   max?: number
-  /** The clock (ms since the epoch) for the cache's TTL, key expiry and last use; Date.now unless given (tests pass a fake one). */
-  now?: () => number
+  /** Wall time for key expiry and last use, monotonic time for the cache's TTL; default the system's. */
+  clock?: Clock
 }
 
 export class Authenticator {
@@ -52,12 +53,14 @@ export class Authenticator {
 
   constructor (store: Store, options: AuthenticatorOptions) {
     this.#store = store
-    this.#now = options.now ?? Date.now
+    const clock = options.clock ?? SYSTEM_CLOCK
+    this.#now = clock.now
     this.#cache = new LRUCache({
       max: options.max ?? 10_000,
       ttl: Math.max(1, options.ttlMs),
-      // An injected clock is read on every check: lru-cache's 1 ms memo of the time would outlive a fake clock's jump.
-      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 })
+      // The clock is read on every check: lru-cache's default 1 ms memo of the time would outlive a fake clock's jump.
+      perf: { now: clock.monotonic },
+      ttlResolution: 0
     })
   }
 

@@ -235,6 +235,8 @@ export function createHttpTransport (options: HttpTransportOptions): PanelTransp
     }
     const body = form.toString()
     const isRead = READ_ACTIONS.has(action)
+    // Real time, not the app's injected clock: the deadline is a socket's, and a
+    // test's jump of its fake clock must not end a call in flight early.
     const started = performance.now()
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), timeoutMs)

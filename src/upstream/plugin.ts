@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { PanelConfig } from '../config.js'
 import type { SharedRedis } from '../plugins/redis.js'
 import type { CapabilitySnapshot } from './capabilities.js'
@@ -22,12 +23,15 @@ declare module 'fastify' {
 export interface PanelPluginOptions extends PanelConfig {
   /** Shares PANEL_MAX_RPS with the other instances when set. */
   redis?: SharedRedis | undefined
+  /** Queue deadlines, the breaker's cool-down and the limiter's windows (monotonic); what the panel lacks, relearned by the wall clock. */
+  clock?: Clock
 }
 
 const GAUGE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 }
 
 // One call path, wrapped from the inside out: HTTP → breaker and fair limiter → metrics → typed actions.
 export default fp<PanelPluginOptions>(async (app, options) => {
+  const clock = options.clock ?? SYSTEM_CLOCK
   const resilient = withResilience(createHttpTransport({
     url: options.url,
     key: options.key,
@@ -38,15 +42,16 @@ export default fp<PanelPluginOptions>(async (app, options) => {
     queueTimeoutMs: options.queueTimeoutMs,
     breaker: options.breaker,
     limiter: options.limiter,
+    now: clock.monotonic,
     ...(options.redis === undefined
       ? {}
-      : { rateGate: redisRateGate({ redis: options.redis.client, keyPrefix: options.redis.keyPrefix, maxPerSecond: options.limiter.maxPerSecond, log: app.log }) })
+      : { rateGate: redisRateGate({ redis: options.redis.client, keyPrefix: options.redis.keyPrefix, maxPerSecond: options.limiter.maxPerSecond, log: app.log, now: clock.monotonic }) })
   })
   const metered = withMetrics(resilient, (action, outcome, seconds) => {
     app.metrics.upstreamCalls.inc({ action, outcome })
     app.metrics.upstreamDuration.observe({ action, outcome }, seconds)
   })
-  const api = createPanelApi(metered, { logger: app.log })
+  const api = createPanelApi(metered, { logger: app.log, now: clock.now })
   app.decorate('panel', api)
   app.decorate('panelHealth', () => ({ ...resilient.state(), capabilities: api.capabilities() }))
 

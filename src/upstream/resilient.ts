@@ -18,6 +18,8 @@ export interface ResilienceOptions {
   limiter: Omit<LimiterOptions, 'now'>
   /** The panel's rate shared with other instances (Redis); the limiter alone bounds this one. */
   rateGate?: RateGate
+  /** Monotonic clock in ms for the queue deadline, the breaker and the limiter (the rate gate's must be the same); default performance.now. */
+  now?: () => number
 }
 
 export interface ResilienceState {
@@ -52,7 +54,7 @@ function notTheKey (err: GatewayError): GatewayError {
  * breaker judges only what the panel did with calls that reached it.
  */
 export function withResilience (inner: PanelTransport, options: ResilienceOptions): ResilientTransport {
-  const now = (): number => performance.now()
+  const now = options.now ?? (() => performance.now())
   if (!Number.isFinite(options.queueTimeoutMs) || options.queueTimeoutMs < 0) throw new RangeError('queueTimeoutMs must be a non-negative number')
   const breaker = new CircuitBreaker({ ...options.breaker, now })
   const limiter = new Limiter({ ...options.limiter, now })

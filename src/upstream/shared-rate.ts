@@ -26,7 +26,7 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 
 /** Holds a panel call back until every instance together stays under the panel's rate. */
 export interface RateGate {
-  /** Resolves when the call may start; `upstream_overloaded` when that would be after `deadline` (performance.now clock). */
+  /** Resolves when the call may start; `upstream_overloaded` when that would be after `deadline` (on the gate's monotonic clock). */
   wait: (deadline: number) => Promise<void>
 }
 
@@ -35,6 +35,8 @@ export interface RedisRateGateOptions {
   keyPrefix: string
   maxPerSecond: number
   log: Pick<FastifyBaseLogger, 'warn' | 'info'>
+  /** Monotonic clock in ms that deadlines are given on; default performance.now. */
+  now?: () => number
 }
 
 /**
@@ -47,6 +49,7 @@ export function redisRateGate (options: RedisRateGateOptions): RateGate {
   const instance = randomBytes(6).toString('hex')
   let sequence = 0
   let failing = false
+  const now = options.now ?? (() => performance.now())
 
   async function ask (): Promise<number> {
     try {
@@ -66,7 +69,7 @@ export function redisRateGate (options: RedisRateGateOptions): RateGate {
       for (;;) {
         const wait = await ask()
         if (wait === 0) return
-        if (performance.now() + wait > deadline) {
+        if (now() + wait > deadline) {
           throw new GatewayError('upstream_overloaded', 'The panel\'s request rate, shared by every gateway instance, leaves no room for this call in time', { retryAfter: 1 })
         }
         await sleep(wait)

@@ -29,7 +29,7 @@ function setUp (answer: PanelService[] | Error = [service(1), service(2)]) {
   const catalog = new Catalog(panel, {
     ttlMs: TTL,
     staleMs: STALE,
-    now: clock.now,
+    clock,
     onRead: (result) => { state.reads.push(result) },
     onRefreshError: (err, servingStale) => { state.refreshErrors.push([(err as Error).message, servingStale]) }
   })
@@ -71,7 +71,7 @@ t.test('concurrent cold reads make one panel call and share its snapshot (single
   const answer = deferred<PanelService[]>()
   let calls = 0
   const panel = fakePanel({ services: async () => { calls++; return await answer.promise } })
-  const cold = new Catalog(panel, { ttlMs: TTL, staleMs: STALE, now: fakeClock().now })
+  const cold = new Catalog(panel, { ttlMs: TTL, staleMs: STALE, clock: fakeClock() })
   const reads = Array.from({ length: 20 }, async () => await cold.get())
   await flush()
   t.equal(calls, 1, 'one call in flight for 20 readers')
@@ -87,7 +87,7 @@ t.test('concurrent reads past the TTL make one refresh call', async (t) => {
   const clock = fakeClock()
   let answer = deferred<PanelService[]>()
   let calls = 0
-  const catalog = new Catalog(fakePanel({ services: async () => { calls++; return await answer.promise } }), { ttlMs: TTL, staleMs: STALE, now: clock.now })
+  const catalog = new Catalog(fakePanel({ services: async () => { calls++; return await answer.promise } }), { ttlMs: TTL, staleMs: STALE, clock })
   const warming = catalog.get()
   answer.resolve([service(1)])
   const old = await warming

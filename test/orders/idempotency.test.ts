@@ -13,7 +13,7 @@ let store: KyselyStore
 t.before(async () => { store = await openStore({ url: 'sqlite::memory:' }) })
 t.teardown(async () => { await store.close() })
 
-const ledger: Ledger = { panel: 'unit-panel', staleAfterMs: 60_000, sweep: async () => {} }
+const ledger: Ledger = { panel: 'unit-panel', staleAfterMs: 60_000, staleBefore: () => new Date(Date.now() - 60_000), sweep: async () => {} }
 
 let tenants = 0
 async function tenant (): Promise<number> {

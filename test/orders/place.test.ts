@@ -18,7 +18,7 @@ t.before(async () => { store = await openStore({ url: 'sqlite::memory:' }) })
 t.teardown(async () => { await store.close() })
 
 const LINK = 'https://instagram.com/p/1'
-const ledger: Ledger = { panel: 'unit-panel', staleAfterMs: 60_000, sweep: async () => {} }
+const ledger: Ledger = { panel: 'unit-panel', staleAfterMs: 60_000, staleBefore: () => new Date(Date.now() - 60_000), sweep: async () => {} }
 
 const CATALOG = [
   service(1), // Default, rate 2, 10–10000, category Likes

@@ -2,12 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { StatusLookup } from '../../src/orders/status-lookup.js'
 import { startSimulator, type Simulator } from '../../simulator/index.js'
-import { createPanelClient } from '../../src/upstream/client.js'
+import { createPanelClient, type PanelApi } from '../../src/upstream/client.js'
 import type { TestContext } from '../helper.js'
+import { fakeClock } from '../fixtures/fakes.js'
 import { until } from '../fixtures/time.js'
 
 // The real client against the simulator: what counts is how many status calls reach the panel.
-async function setup (t: TestContext, windowMs: number): Promise<{ sim: Simulator, lookup: StatusLookup, orders: number[], batches: number[] }> {
+async function setup (t: TestContext, windowMs: number): Promise<{ sim: Simulator, panel: PanelApi, lookup: StatusLookup, orders: number[], batches: number[] }> {
   const sim = await startSimulator({ progressMs: 60_000 })
   const panel = createPanelClient({ url: sim.url, key: sim.key, timeoutMs: 5000 })
   const batches: number[] = []
@@ -22,7 +23,7 @@ async function setup (t: TestContext, windowMs: number): Promise<{ sim: Simulato
   const orders: number[] = []
   for (let i = 0; i < 20; i++) orders.push((await panel.add({ service: service.id, link: `https://a.b/${i}`, quantity: service.min ?? 100 })).order)
   sim.resetCalls()
-  return { sim, lookup, orders, batches }
+  return { sim, panel, lookup, orders, batches }
 }
 
 t.test('lookups that keep arriving a little apart share one call', async (t) => {
@@ -68,4 +69,18 @@ t.test('an id asked for while its status is being fetched joins that call', asyn
   sim.setLatency(0)
   await lookup.one(id)
   t.equal(sim.calls('status'), 2, 'once answered, a new lookup asks the panel again')
+})
+
+t.test('the window is measured on the clock the lookups are given: a stopped one holds the batch however long real time runs', async (t) => {
+  const { sim, panel, lookup: onRealTime, orders } = await setup(t, 10)
+  const clock = fakeClock()
+  const stopped = new StatusLookup(panel, { windowMs: 10, now: clock.monotonic })
+  t.teardown(() => { stopped.close() })
+  const held = stopped.one(orders[0] as number)
+  // Armed after the held batch with the same window: its timer fires after the held one's does.
+  t.ok((await onRealTime.one(orders[1] as number)).ok)
+  t.equal(sim.calls('status'), 1, 'only the lookup on real time reached the panel')
+  clock.advance(10)
+  t.ok((await held).ok, 'once its clock moves on, the held batch goes at its next look')
+  t.equal(sim.calls('status'), 2)
 })

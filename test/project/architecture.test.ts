@@ -21,13 +21,13 @@ async function importsOf (file: string): Promise<string[]> {
 
 const RULES: Array<{ from: string, may: string[], why: string }> = [
   { from: 'schemas/', may: ['schemas/'], why: 'the contract imports nothing from src/' },
-  { from: 'src/store/', may: ['src/store/', 'src/config.ts'], why: 'the store stands under everything' },
-  { from: 'src/upstream/', may: ['src/upstream/', 'src/problems/', 'src/plugins/', 'src/config.ts'], why: 'the panel client knows no tenant, order or route' },
-  { from: 'src/problems/', may: ['src/problems/', 'src/store/errors.ts', 'src/config.ts'], why: 'the error table is below the domain' },
-  { from: 'src/plugins/', may: ['src/plugins/', 'src/problems/', 'src/tenancy/bearer.ts', 'src/config.ts', 'schemas/common.ts'], why: 'framework plugins know no domain' },
-  { from: 'src/catalog/', may: ['src/catalog/', 'src/tenancy/allowlist.ts', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts'], why: 'the catalog reads the panel, nothing above it' },
-  { from: 'src/tenancy/', may: ['src/tenancy/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/upstream/types.ts', 'src/config.ts'], why: 'tenancy sits on the store' },
-  { from: 'src/orders/', may: ['src/orders/', 'src/catalog/', 'src/tenancy/', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts'], why: 'the domain never reaches up to routes or the contract' }
+  { from: 'src/store/', may: ['src/store/', 'src/config.ts', 'src/clock.ts'], why: 'the store stands under everything' },
+  { from: 'src/upstream/', may: ['src/upstream/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'the panel client knows no tenant, order or route' },
+  { from: 'src/problems/', may: ['src/problems/', 'src/store/errors.ts', 'src/config.ts', 'src/clock.ts'], why: 'the error table is below the domain' },
+  { from: 'src/plugins/', may: ['src/plugins/', 'src/problems/', 'src/tenancy/bearer.ts', 'src/config.ts', 'src/clock.ts', 'schemas/common.ts'], why: 'framework plugins know no domain' },
+  { from: 'src/catalog/', may: ['src/catalog/', 'src/tenancy/allowlist.ts', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'the catalog reads the panel, nothing above it' },
+  { from: 'src/tenancy/', may: ['src/tenancy/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/upstream/types.ts', 'src/config.ts', 'src/clock.ts'], why: 'tenancy sits on the store' },
+  { from: 'src/orders/', may: ['src/orders/', 'src/catalog/', 'src/tenancy/', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'the domain never reaches up to routes or the contract' }
 ]
 
 t.test('imports run one way: routes → domain → store/upstream, and schemas stand alone', async (t) => {

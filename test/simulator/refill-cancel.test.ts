@@ -1,9 +1,18 @@
 import t from 'tap'
 import { defaultCatalog, type Simulator } from '../../simulator/index.js'
-import { testClock } from '../fixtures/time.js'
+import { testClock, type TestClock } from '../fixtures/time.js'
 import { panel, simulator } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'
+// A step no real pause of a busy machine comes near: only the tests' clocks move refills and orders on.
+const STEP = 60_000
+
+/** The simulator's clock, stopped: only the test's steps move it, not the real time spent between them. */
+function stoppedClock (): TestClock {
+  const clock = testClock()
+  clock.freeze()
+  return clock
+}
 const catalog = defaultCatalog().filter((s) => s.type === 'Default')
 const serviceWith = (refill: boolean, cancel: boolean): number => {
   const found = catalog.find((s) => s.refill === refill && s.cancel === cancel)
@@ -60,17 +69,15 @@ t.test('multi refill answers an array with a numeric refill id or an error per o
 })
 
 t.test('refill_status goes Pending → In progress → Completed; unknown refills are not found', async (t) => {
-  const clock = testClock(t)
-  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
-  clock.freeze()
-  const sim = await simulator(t, { progressMs: 100 })
+  const clock = stoppedClock()
+  const sim = await simulator(t, { progressMs: STEP, clock })
   const order = await place(sim, serviceWith(true, true))
   sim.setOrderStatus(order, 'Completed')
   const { refill } = await panel(sim, { action: 'refill', order })
   t.same(await panel(sim, { action: 'refill_status', refill }), { status: 'Pending' })
-  await clock.advance(130)
+  clock.advance(1.3 * STEP)
   t.same(await panel(sim, { action: 'refill_status', refill }), { status: 'In progress' })
-  await clock.advance(100)
+  clock.advance(STEP)
   t.same(await panel(sim, { action: 'refill_status', refill }), { status: 'Completed' })
   t.same(await panel(sim, { action: 'refill_status', refill: 1 }), { error: 'Refill not found' })
   t.same(await panel(sim, { action: 'refill_status' }), { error: 'Refill not found' })
@@ -109,12 +116,12 @@ t.test('a canceled order reports Canceled and refunds the undelivered part', asy
 })
 
 t.test('canceled orders stop progressing', async (t) => {
-  const clock = testClock(t)
-  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
-  clock.freeze()
-  const sim = await simulator(t, { progressMs: 100 })
+  const clock = stoppedClock()
+  const sim = await simulator(t, { progressMs: STEP, clock })
   const order = await place(sim, serviceWith(true, true))
+  const kept = await place(sim, serviceWith(true, true))
   t.same(await panel(sim, { action: 'cancel', orders: String(order) }), [{ order, cancel: 1 }])
-  await clock.advance(250)
+  clock.advance(2.5 * STEP)
   t.match(await panel(sim, { action: 'status', order }), { status: 'Canceled' })
+  t.match(await panel(sim, { action: 'status', order: kept }), { status: /^(Completed|Partial)$/ }, 'meanwhile an order not canceled finished')
 })

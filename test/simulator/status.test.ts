@@ -1,9 +1,18 @@
 import { Decimal } from 'decimal.js'
 import t from 'tap'
-import { testClock } from '../fixtures/time.js'
+import { testClock, type TestClock } from '../fixtures/time.js'
 import { call, panel, simulator } from './helper.js'
 
 const LINK = 'https://instagram.com/p/Cx1'
+// A step no real pause of a busy machine comes near: only the tests' clocks move orders on.
+const STEP = 60_000
+
+/** The simulator's clock, stopped: only the test's steps move its orders, not the real time spent between them. */
+function stoppedClock (): TestClock {
+  const clock = testClock()
+  clock.freeze()
+  return clock
+}
 
 t.test('status answers charge, start_count, status, remains and currency as strings', async (t) => {
   const sim = await simulator(t, { progressMs: 60_000 })
@@ -34,18 +43,16 @@ t.test('multi status answers an object keyed by id in the order asked, unknown i
 })
 
 t.test('orders progress Pending → In progress (remains counting down) → Completed with progressMs', async (t) => {
-  const clock = testClock(t)
-  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
-  clock.freeze()
-  const sim = await simulator(t, { progressMs: 150 })
+  const clock = stoppedClock()
+  const sim = await simulator(t, { progressMs: STEP, clock })
   const { order } = await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })
   const seen: Array<{ status: string, remains: number, startCount: number }> = []
-  // Every 10 ms of the simulator's clock, for 1.5 s at most.
-  for (let elapsed = 0; elapsed < 1500; elapsed += 10) {
+  // Fifteen looks a step, for ten steps at most.
+  for (let elapsed = 0; elapsed < 10 * STEP; elapsed += STEP / 15) {
     const s = await panel(sim, { action: 'status', order })
     seen.push({ status: s.status, remains: Number(s.remains), startCount: Number(s.start_count) })
     if (s.status === 'Completed') break
-    await clock.advance(10)
+    clock.advance(STEP / 15)
   }
   const statuses = [...new Set(seen.map((s) => s.status))]
   t.same(statuses, ['Pending', 'In progress', 'Completed'])
@@ -60,14 +67,12 @@ t.test('orders progress Pending → In progress (remains counting down) → Comp
 })
 
 t.test('every 4th order id ends Partial and refunds the undelivered part to the balance', async (t) => {
-  const clock = testClock(t)
-  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
-  clock.freeze()
-  const sim = await simulator(t, { progressMs: 50 })
+  const clock = stoppedClock()
+  const sim = await simulator(t, { progressMs: STEP, clock })
   const ids: number[] = []
   for (let i = 0; i < 4; i++) ids.push((await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })).order)
   t.same(await panel(sim, { action: 'balance' }), { balance: '996.40000', currency: 'USD' })
-  await clock.advance(150)
+  clock.advance(3 * STEP)
   const all = await panel(sim, { action: 'status', orders: ids.join(',') })
   const partial = ids.filter((id) => id % 4 === 0)
   t.equal(partial.length, 1)
@@ -87,14 +92,14 @@ t.test('progressMs 0 completes orders at once', async (t) => {
 })
 
 t.test('setOrderStatus pins an order: it stops progressing', async (t) => {
-  const clock = testClock(t)
-  // The simulator's orders move by Date.now: only the steps below move it, not the real time a busy machine spends between them.
-  clock.freeze()
-  const sim = await simulator(t, { progressMs: 10 })
+  const clock = stoppedClock()
+  const sim = await simulator(t, { progressMs: STEP, clock })
   const { order } = await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })
+  const unpinned = (await panel(sim, { action: 'add', service: 1, link: LINK, quantity: 1000 })).order
   sim.setOrderStatus(order, 'In progress', { remains: 500, startCount: 42 })
-  await clock.advance(40)
+  clock.advance(4 * STEP)
   t.same(await panel(sim, { action: 'status', order }), { charge: '0.90000', start_count: '42', status: 'In progress', remains: '500', currency: 'USD' })
+  t.match(await panel(sim, { action: 'status', order: unpinned }), { status: /^(Completed|Partial)$/ }, 'meanwhile an order left alone finished')
   t.equal(sim.order(order)?.pinned, true)
   sim.setOrderStatus(order, 'Processing')
   t.match(await panel(sim, { action: 'status', order }), { status: 'Processing', remains: '500' })

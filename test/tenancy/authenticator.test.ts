@@ -42,7 +42,7 @@ const START = Math.ceil(Date.now() / 1000) * 1000 + 86_400_000
 function setUp (options: { ttlMs?: number, max?: number } = {}) {
   const clock = fakeClock(START)
   const spy = counted(store)
-  const auth = new Authenticator(spy.store, { ttlMs: options.ttlMs ?? TTL, now: clock.now, ...(options.max === undefined ? {} : { max: options.max }) })
+  const auth = new Authenticator(spy.store, { ttlMs: options.ttlMs ?? TTL, clock, ...(options.max === undefined ? {} : { max: options.max }) })
   return { auth, clock, ...spy }
 }
 
