@@ -4,7 +4,7 @@ import { StatusLookup } from '../../src/orders/status-lookup.js'
 import { startSimulator, type Simulator } from '../../simulator/index.js'
 import { createPanelClient, type PanelApi } from '../../src/upstream/client.js'
 import type { TestContext } from '../helper.js'
-import { fakeClock } from '../fixtures/fakes.js'
+import { fakeClock, type FakeClock } from '../fixtures/fakes.js'
 import { until } from '../fixtures/time.js'
 
 // The real client against the simulator: what counts is how many status calls reach the panel.
@@ -28,16 +28,22 @@ async function setup (t: TestContext, windowMs: number, now?: () => number): Pro
 
 // The window is measured on a fake clock, moved by the test: the real timer only
 // looks at it, so what goes out together does not depend on how busy the machine is.
+
+/** One lookup per id, `stepMs` of the clock apart; `pauseMs` of real time after each lets the window's timer look. */
+async function lookUpApart (lookup: StatusLookup, ids: number[], clock: FakeClock, stepMs: number, pauseMs = 0): Promise<Array<ReturnType<StatusLookup['one']>>> {
+  const pending = []
+  for (const id of ids) {
+    pending.push(lookup.one(id))
+    clock.advance(stepMs)
+    if (pauseMs > 0) await sleep(pauseMs)
+  }
+  return pending
+}
 t.test('lookups that keep arriving within the window share one call, though they span several windows', async (t) => {
   const clock = fakeClock()
   const { sim, lookup, orders, batches } = await setup(t, 30, clock.monotonic)
-  const pending = []
-  for (const id of orders.slice(0, 10)) {
-    pending.push(lookup.one(id))
-    clock.advance(10)
-    // Lets the window's timer look at the clock (it fires every <= 30 ms); what it decides depends on the clock alone.
-    await sleep(35)
-  }
+  // The timer fires every <= 30 ms: a 35 ms pause lets it look after each lookup; what it decides depends on the clock alone.
+  const pending = await lookUpApart(lookup, orders.slice(0, 10), clock, 10, 35)
   // 100 ms of lookups 10 ms apart: a fixed 30 ms window would have made four calls.
   clock.advance(30)
   const results = await Promise.all(pending)
@@ -49,20 +55,12 @@ t.test('lookups that keep arriving within the window share one call, though they
 t.test('a burst is held back at most five windows', async (t) => {
   const clock = fakeClock()
   const { sim, lookup, orders, batches } = await setup(t, 10, clock.monotonic)
-  const first = []
-  for (const id of orders.slice(0, 10)) {
-    first.push(lookup.one(id))
-    clock.advance(5)
-  }
+  const first = await lookUpApart(lookup, orders.slice(0, 10), clock, 5)
   // Lookups keep coming every 5 ms, so the window never goes quiet; at five windows the batch goes anyway.
   t.equal(sim.calls('status'), 0, 'nothing sent within five windows')
   const answered = Promise.all(first)
   await until(() => sim.calls('status') === 1, 'the held batch to go at five windows')
-  const second = []
-  for (const id of orders.slice(10)) {
-    second.push(lookup.one(id))
-    clock.advance(5)
-  }
+  const second = await lookUpApart(lookup, orders.slice(10), clock, 5)
   t.ok((await answered).every((r) => r.ok), 'the first ten were answered by the first call')
   clock.advance(10)
   t.ok((await Promise.all(second)).every((r) => r.ok))
