@@ -45,6 +45,14 @@ export const ServerSchema = Type.Object({
   corsOrigins: Type.Array(Type.String(), { env: 'CORS_ORIGINS', default: [], parse: corsOrigins }),
   /** How long a SIGTERM waits for requests in flight before the process is stopped (ms); default derived from the panel's bounds. */
   shutdownGraceMs: Type.Integer({ env: 'SHUTDOWN_GRACE_MS', minimum: 0, maximum: 3600000 }),
+  /** A request's headers and body must have arrived within this (ms), or it is cut with 408 and its connection closed. */
+  requestTimeoutMs: Type.Integer({ env: 'REQUEST_TIMEOUT_MS', default: 30000, minimum: 1000, maximum: 600000 }),
+  /** A request's headers must have arrived within this (ms); at most REQUEST_TIMEOUT_MS. */
+  headersTimeoutMs: Type.Integer({ env: 'HEADERS_TIMEOUT_MS', default: 10000, minimum: 1000, maximum: 600000 }),
+  /** How long an idle kept-alive connection stays open (ms); above a load balancer's own idle timeout (nginx and AWS ALB: 60 s). */
+  keepAliveTimeoutMs: Type.Integer({ env: 'KEEP_ALIVE_TIMEOUT_MS', default: 65000, minimum: 1000, maximum: 600000 }),
+  /** Open client connections at once; further ones are closed as they arrive. */
+  maxConnections: Type.Integer({ env: 'MAX_CONNECTIONS', default: 2048, minimum: 1, maximum: 1000000 }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { env: 'LOG_LEVEL', default: 'info' })
 })
 
@@ -96,7 +104,9 @@ export const RedisSchema = Type.Object({
 export const AuthSchema = Type.Object({
   /** Unset: the admin routes are off. */
   adminToken: Type.Optional(Type.String({ env: 'ADMIN_TOKEN', minLength: 16, mustBe: 'at least 16 characters long' })),
-  cacheSeconds: Type.Integer({ env: 'AUTH_CACHE_SECONDS', default: 30, minimum: 0, maximum: 3600 })
+  cacheSeconds: Type.Integer({ env: 'AUTH_CACHE_SECONDS', default: 30, minimum: 0, maximum: 3600 }),
+  /** Keys not found per client IP per minute before further unknown keys from it are refused (429) without a database lookup. */
+  failedLookupsPerMinute: Type.Integer({ env: 'AUTH_FAILURES_PER_MINUTE', default: 20, minimum: 1, maximum: 1000000 })
 })
 
 export const RateLimitSchema = Type.Object({
@@ -125,8 +135,11 @@ export const LedgerSchema = Type.Object({
 })
 
 export const MetricsSchema = Type.Object({
-  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
-  token: Type.Optional(Type.String({ env: 'METRICS_TOKEN' }))
+  /** When set, GET /metrics is served on the main port to `Authorization: Bearer <token>` (and needs it on METRICS_PORT too). */
+  token: Type.Optional(Type.String({ env: 'METRICS_TOKEN', minLength: 16, mustBe: 'at least 16 characters long' })),
+  /** When set, a listener of its own serves GET /metrics (and nothing else) on METRICS_HOST. */
+  port: Type.Optional(Type.Integer({ env: 'METRICS_PORT', minimum: 0, maximum: 65535 })),
+  host: Type.String({ env: 'METRICS_HOST', default: '127.0.0.1' })
 })
 
 export const PressureSchema = Type.Object({
@@ -318,6 +331,13 @@ function shutdownGrace (server: ServerConfig, panel: PanelConfig): void {
   }
 }
 
+function headersWithinRequest (server: ServerConfig): void {
+  // Node refuses a headers timeout longer than the request timeout.
+  if (server.headersTimeoutMs > server.requestTimeoutMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS (${server.requestTimeoutMs}; got ${server.headersTimeoutMs})`)
+  }
+}
+
 function schemaNeedsPostgres (store: StoreConfig): void {
   if (store.schema !== undefined && !store.url.startsWith('postgres')) throw refuse('DATABASE_SCHEMA', SCHEMA_MUST_BE)
 }
@@ -334,6 +354,7 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
   if (options.requirePanel ?? true) requirePanel(config.panel)
   limiterDefaults(config.panel)
   shutdownGrace(config.server, config.panel)
+  headersWithinRequest(config.server)
   schemaNeedsPostgres(config.store)
   return config
 }
