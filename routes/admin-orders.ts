@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { decodeCursor, pageOf, rowsOrThrow } from '../src/orders/cursor.js'
 import { ledgerJson, resolveUnknownOrder } from '../src/orders/resolve.js'
 import { listLedgerOrdersSchema, resolveOrderSchema } from '../schemas/admin-orders.js'
 
@@ -8,9 +9,10 @@ const adminOrders: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/admin/orders', { schema: listLedgerOrdersSchema, config }, async (request) => {
     const { state, limit, cursor } = request.query
-    const page = await app.store.listOrdersInState(state, { limit, before: cursor === undefined ? undefined : Number(cursor) })
-    const last = page.at(-1)
-    return { items: page.map(ledgerJson), nextCursor: page.length === limit && last !== undefined ? String(last.localId) : null }
+    const scope = { list: 'ledger', filter: state } as const
+    const after = cursor === undefined ? undefined : decodeCursor(scope, cursor)
+    const { page, nextCursor } = pageOf(scope, rowsOrThrow(await app.store.listOrdersInState(state, { limit: limit + 1, after })), limit)
+    return { items: page.map(ledgerJson), nextCursor }
   })
 
   app.post('/admin/orders/:id/resolve', { schema: resolveOrderSchema, config }, async (request) => {

@@ -5,6 +5,7 @@ import { idempotent } from '../src/orders/idempotency.js'
 import { placeOrder, placedBody, type PlacedOrder } from '../src/orders/place.js'
 import { fromStore, orderStatuses } from '../src/orders/lookup.js'
 import { parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
+import { decodeCursor, pageOf, rowsOrThrow } from '../src/orders/cursor.js'
 import { getOrderSchema, listOrdersSchema, placeOrderSchema } from '../schemas/orders.js'
 
 function placedOutcome (placed: PlacedOrder): { status: number, body: PlacedOrder, headers: Record<string, string> } {
@@ -32,9 +33,10 @@ const orders: FastifyPluginAsyncTypebox = async (app) => {
     const tenantId = principalOf(request).tenant.id
     const { ids: idList, status, limit, cursor } = request.query
     if (idList === undefined) {
-      const page = await app.store.listOrders(tenantId, { limit, status, before: cursor === undefined ? undefined : Number(cursor) })
-      const last = page.at(-1)
-      return { items: page.map((order) => fromStore(order)), nextCursor: page.length === limit && last !== undefined ? String(last.localId) : null }
+      const scope = { list: 'orders', filter: status ?? '' } as const
+      const after = cursor === undefined ? undefined : decodeCursor(scope, cursor)
+      const { page, nextCursor } = pageOf(scope, rowsOrThrow(await app.store.listOrders(tenantId, { limit: limit + 1, status, after })), limit)
+      return { items: page.map((order) => fromStore(order)), nextCursor }
     }
     const ids = parseIds(idList)
     const results = await orderStatuses(app, tenantId, ids)

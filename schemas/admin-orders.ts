@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import { Id, IdParams, Money } from './common.js'
 import { adminErrors } from './admin.js'
+import { Cursor } from './orders.js'
 
 const STATES = ['reserved', 'sending', 'placed', 'rejected', 'failed', 'unknown'] as const
 
@@ -24,7 +25,7 @@ export const listLedgerOrdersSchema = {
   querystring: Type.Object({
     state: Type.Enum(STATES, { default: 'unknown' }),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-    cursor: Type.Optional(Type.String({ pattern: '^\\d{1,15}$', description: 'nextCursor of the previous page' }))
+    cursor: Type.Optional(Cursor)
   }, { additionalProperties: false }),
   response: {
     200: Type.Object({ items: Type.Array(LedgerOrder), nextCursor: Type.Union([Type.String(), Type.Null()]) }),

@@ -94,11 +94,19 @@ export const OrderItem = Type.Union([
   Type.Object({ id: Id, error: ItemError })
 ])
 
+/** A page cursor: opaque, only ever a previous page's `nextCursor` (what is wrong with one is `invalid_cursor`). */
+export const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: '`nextCursor` of the previous page of this same listing and filter. Opaque: do not build or parse one. ' +
+    'One that is malformed, altered, from another listing or filter, or from another tenant is refused with `invalid_cursor` (400).'
+})
+
 export const OrdersQuery = Type.Object({
   ids: Type.Optional(IdList),
   status: Type.Optional(OrderStatus),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: Type.Optional(Type.String({ pattern: '^\\d{1,15}$', description: 'nextCursor of the previous page' }))
+  cursor: Type.Optional(Cursor)
 }, { additionalProperties: false })
 
 export const IdsBody = Type.Object({

@@ -9,6 +9,7 @@ export const ERRORS = {
   invalid_url: { status: 400, title: 'The URL cannot be decoded' },
   invalid_json: { status: 400, title: 'Request body is not valid JSON' },
   invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },
+  invalid_cursor: { status: 400, title: 'The page cursor is not valid for this listing' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
   budget_exceeded: { status: 402, title: 'The order would exceed the tenant budget' },
   forbidden: { status: 403, title: 'Not allowed for this key' },

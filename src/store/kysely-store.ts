@@ -8,7 +8,7 @@ import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as tenants from './tenants.js'
 import type {
-  ApiKey, ClaimIdempotency, ClaimResult, CompleteIdempotency, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
+  ApiKey, ClaimIdempotency, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
   OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
@@ -51,8 +51,12 @@ export class KyselyStore implements Store {
   adoptPanel (panel: string): Promise<void> { return orders.adoptPanel(this.#ctx, panel) }
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined> { return orders.getOrder(this.#ctx, tenantId, id) }
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>> { return orders.getOrders(this.#ctx, tenantId, ids) }
-  listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]> { return orders.listOrders(this.#ctx, tenantId, q) }
-  listOrdersInState (state: OrderState, q: { limit: number, before?: number }): Promise<StoredOrder[]> { return orders.listOrdersInState(this.#ctx, state, q) }
+  listOrders (tenantId: number, q: ListOrdersQuery & { after?: undefined }): Promise<StoredOrder[]>
+  listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[] | undefined>
+  listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[] | undefined> { return orders.listOrders(this.#ctx, tenantId, q) }
+  listOrdersInState (state: OrderState, q: LedgerQuery & { after?: undefined }): Promise<StoredOrder[]>
+  listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined>
+  listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined> { return orders.listOrdersInState(this.#ctx, state, q) }
   updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s) }
 
   recordRefill (r: NewRefill): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r) }

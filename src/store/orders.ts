@@ -4,7 +4,7 @@ import { fromUnits, fromUnitsOrNull, toUnits, toUnitsOrNull } from './money.js'
 import { isUniqueViolation, withFreshId } from './ids.js'
 import { spentIn } from './spend.js'
 import { utcDay, utcMonth } from './time.js'
-import type { ListOrdersQuery, OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, StoredOrder } from './types.js'
+import type { LedgerQuery, ListOrdersQuery, OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, StoredOrder } from './types.js'
 
 // Keeps every IN (…) list well under both engines' bound-parameter limits.
 const ID_CHUNK = 500
@@ -203,24 +203,45 @@ export async function getOrders (ctx: StoreContext, tenantId: number, ids: numbe
 /** What a tenant's listing shows: orders the panel has, or may have. */
 const LISTED_STATES: OrderState[] = ['placed', 'unknown']
 
-export async function listOrders (ctx: StoreContext, tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]> {
+/**
+ * Where a page starts: after the order `after` names by its public id (which
+ * the caller already has), never after a row id, whose size would tell the
+ * gateway's volume. Resolved within `tenantId` when given: another tenant's
+ * order is as unknown as one that does not exist. undefined: no such order.
+ */
+async function startAfter (ctx: StoreContext, after: number, tenantId?: number): Promise<number | undefined> {
+  let query = ctx.db.selectFrom('orders').select('local_id').where('id', '=', after)
+  if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId)
+  const row = await query.executeTakeFirst()
+  return row === undefined ? undefined : toNumber(row.local_id)
+}
+
+export async function listOrders (ctx: StoreContext, tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[] | undefined> {
   let query = ctx.db.selectFrom('orders').selectAll()
     .where('tenant_id', '=', tenantId)
     .orderBy('local_id', 'desc')
     .limit(q.limit)
-  if (q.before !== undefined) query = query.where('local_id', '<', q.before)
+  if (q.after !== undefined) {
+    const before = await startAfter(ctx, q.after, tenantId)
+    if (before === undefined) return undefined
+    query = query.where('local_id', '<', before)
+  }
   if (q.status === 'unknown') query = query.where('state', '=', 'unknown')
   else if (q.status !== undefined) query = query.where('state', '=', 'placed').where('status', '=', q.status)
   else query = query.where('state', 'in', LISTED_STATES)
   return (await query.execute()).map((row) => toOrder(ctx, row))
 }
 
-export async function listOrdersInState (ctx: StoreContext, state: OrderState, q: { limit: number, before?: number }): Promise<StoredOrder[]> {
+export async function listOrdersInState (ctx: StoreContext, state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined> {
   let query = ctx.db.selectFrom('orders').selectAll()
     .where('state', '=', state)
     .orderBy('local_id', 'desc')
     .limit(q.limit)
-  if (q.before !== undefined) query = query.where('local_id', '<', q.before)
+  if (q.after !== undefined) {
+    const before = await startAfter(ctx, q.after)
+    if (before === undefined) return undefined
+    query = query.where('local_id', '<', before)
+  }
   return (await query.execute()).map((row) => toOrder(ctx, row))
 }
 

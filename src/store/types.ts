@@ -146,9 +146,15 @@ export type ResolveResult =
 
 export interface ListOrdersQuery {
   limit: number
-  /** localId cursor: only orders older than this one */
-  before?: number
+  /** a public order id (a page's last): only orders older than that one */
+  after?: number
   status?: string
+}
+
+/** Operators' listing of one state across tenants; `after` as in ListOrdersQuery. */
+export interface LedgerQuery {
+  limit: number
+  after?: number
 }
 
 export interface ClaimIdempotency {
@@ -248,10 +254,12 @@ export interface Store {
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined>
   /** by the gateway's ids, only the tenant's own */
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>>
-  /** the tenant's placed and unknown orders, newest first */
-  listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[]>
-  /** operators: orders in one state across tenants, newest first */
-  listOrdersInState (state: OrderState, q: { limit: number, before?: number }): Promise<StoredOrder[]>
+  /** the tenant's placed and unknown orders, newest first; undefined when `after` names no order of this tenant */
+  listOrders (tenantId: number, q: ListOrdersQuery & { after?: undefined }): Promise<StoredOrder[]>
+  listOrders (tenantId: number, q: ListOrdersQuery): Promise<StoredOrder[] | undefined>
+  /** operators: orders in one state across tenants, newest first; undefined when `after` names no order */
+  listOrdersInState (state: OrderState, q: LedgerQuery & { after?: undefined }): Promise<StoredOrder[]>
+  listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined>
   /** by our row id (from getOrder/getOrders), only the tenant's own */
   updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void>
 

@@ -125,6 +125,49 @@ await eachEngine(t, async (t, { store }) => {
     t.same([...found.keys()].sort(), placed.map((o) => o.id).sort())
   })
 
+  t.test('listOrders resolves `after` within the tenant: another tenant\'s order, or none, is no place to start', async (t) => {
+    const alice = await newTenant(store)
+    const bob = await newTenant(store)
+    const hers = []
+    const his = []
+    for (let i = 0; i < 3; i++) {
+      hers.push(await place(store, alice.id))
+      his.push(await place(store, bob.id))
+    }
+    const [first, second, third] = hers
+    t.same((await store.listOrders(alice.id, { limit: 10, after: third?.id }))?.map((o) => o.id), [second?.id, first?.id], 'her own order: the ones before it, none of his between')
+    t.equal(await store.listOrders(alice.id, { limit: 10, after: his[2]?.id }), undefined, 'his newest order: refused, not a page from its row')
+    t.equal(await store.listOrders(bob.id, { limit: 10, after: third?.id }), undefined, 'and the other way round')
+    t.equal(await store.listOrders(alice.id, { limit: 10, after: 2 ** 48 - 1 }), undefined, 'an id no order has')
+    t.same(await store.listOrders(alice.id, { limit: 10, after: first?.id }), [], 'her oldest: an empty page, not a refusal')
+
+    const failed = await reserve(store, alice.id, '1')
+    await store.markFailed(failed.localId)
+    t.same((await store.listOrders(alice.id, { limit: 10, after: failed.id }))?.map((o) => o.id), [third?.id, second?.id, first?.id],
+      'an order of hers that is no longer listed still marks a place')
+    t.same((await store.listOrders(alice.id, { limit: 10, status: 'completed', after: third?.id })), [], 'with a filter the start is the same row')
+  })
+
+  t.test('listOrdersInState pages across tenants after an order named by its public id', async (t) => {
+    const alice = await newTenant(store)
+    const bob = await newTenant(store)
+    const state = 'rejected'
+    const rejected: number[] = []
+    for (const tenant of [alice, bob, alice, bob]) {
+      const r = await reserve(store, tenant.id, '0.1')
+      await store.markSending(r.localId)
+      await store.markRejected(r.localId)
+      rejected.push(r.id)
+    }
+    const newest = [...rejected].reverse()
+    const all = (await store.listOrdersInState(state, { limit: 1000 })).map((o) => o.id)
+    const start = all.indexOf(newest[0] as number)
+    t.same(all.slice(start, start + 4), newest, 'newest first, both tenants')
+    t.same((await store.listOrdersInState(state, { limit: 2, after: newest[1] }))?.map((o) => o.id), newest.slice(2, 4))
+    t.same((await store.listOrdersInState(state, { limit: 2, after: newest[3] }))?.map((o) => o.id).filter((id) => rejected.includes(id)), [], 'after the oldest: none of these')
+    t.equal(await store.listOrdersInState(state, { limit: 2, after: 2 ** 48 - 1 }), undefined, 'an id no order has')
+  })
+
   t.test('listOrders lists placed orders newest first, with a cursor and a status filter', async (t) => {
     const tenant = await newTenant(store)
     const other = await newTenant(store)
@@ -137,10 +180,10 @@ await eachEngine(t, async (t, { store }) => {
     const newest = [...orders].reverse().map((o) => o.localId)
     const page1 = await store.listOrders(tenant.id, { limit: 2 })
     t.same(page1.map((o) => o.localId), newest.slice(0, 2))
-    const page2 = await store.listOrders(tenant.id, { limit: 2, before: page1[1]?.localId })
-    t.same(page2.map((o) => o.localId), newest.slice(2, 4))
-    const page3 = await store.listOrders(tenant.id, { limit: 2, before: page2[1]?.localId })
-    t.same(page3.map((o) => o.localId), newest.slice(4))
+    const page2 = await store.listOrders(tenant.id, { limit: 2, after: page1[1]?.id })
+    t.same(page2?.map((o) => o.localId), newest.slice(2, 4), 'after names the last order by its public id')
+    const page3 = await store.listOrders(tenant.id, { limit: 2, after: page2?.[1]?.id })
+    t.same(page3?.map((o) => o.localId), newest.slice(4))
 
     const done = { status: 'completed', upstreamStatus: 'Completed', charge: '0.5', startCount: 10, remains: 0, currency: 'USD', final: true }
     await store.updateOrderStatus(tenant.id, orders[1]?.localId ?? 0, done)
