@@ -1,6 +1,6 @@
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { GatewayError } from '../problems/errors.js'
-import { ALL_SCOPES, type ApiKey, type NewTenant, type Store, type Tenant } from '../store/types.js'
+import { DEFAULT_SCOPES, type ApiKey, type NewTenant, type Store, type Tenant } from '../store/types.js'
 import { generateKey } from './keys.js'
 
 // Tenant and key management shared by the admin routes and the CLI.
@@ -12,8 +12,9 @@ export interface IssuedKey {
   expiresAt: Date | null
 }
 
+/** Without `scopes`, the tenant gets DEFAULT_SCOPES: every scope but `balance:read`. */
 export async function createTenant (store: Store, input: Omit<NewTenant, 'scopes'> & { scopes?: NewTenant['scopes'] }): Promise<{ tenant: Tenant, key: IssuedKey }> {
-  const tenant = await store.createTenant({ ...input, scopes: input.scopes ?? [...ALL_SCOPES] })
+  const tenant = await store.createTenant({ ...input, scopes: input.scopes ?? [...DEFAULT_SCOPES] })
   return { tenant, key: await issueKey(store, tenant.id) }
 }
 
