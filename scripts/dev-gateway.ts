@@ -45,7 +45,7 @@ export async function startDevGateway (options: DevGatewayOptions = {}): Promise
   try {
     const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ...options.env })
     app = await buildApp(config, { logStream: options.logStream, clock: options.clock })
-    const { tenant, key } = await createTenant(app.store, { name: 'dev', scopes: [...ALL_SCOPES], ...options.tenant })
+    const { tenant, key } = await createTenant(app.store, { name: 'dev', scopes: [...ALL_SCOPES], ...options.tenant }, app.authenticator)
     const started = app
     const close = async (): Promise<void> => {
       await started.close()

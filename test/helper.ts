@@ -107,7 +107,7 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     await db?.drop()
   })
   const addTenant: Gateway['addTenant'] = async (input = {}) => {
-    const { tenant, key } = await createTenant(app.store, { name: 'tenant', scopes: [...ALL_SCOPES], ...input })
+    const { tenant, key } = await createTenant(app.store, { name: 'tenant', scopes: [...ALL_SCOPES], ...input }, app.authenticator)
     return { tenant, key: key.key, request: bound(app, key.key) }
   }
   return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant }

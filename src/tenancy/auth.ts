@@ -41,7 +41,11 @@ export function presentedKey (request: FastifyRequest): string | undefined {
  * `preParsing` refuses, before any body is read, who may not call the route.
  */
 export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
-  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheSeconds * 1000, clock: options.clock })
+  const authenticator = new Authenticator(app.store, {
+    ttlMs: options.cacheSeconds * 1000,
+    clock: options.clock,
+    onLookup: (result) => { app.metrics.keyLookups.inc({ result }) }
+  })
   const isAdminToken = secretMatcher(options.adminToken)
   app.decorate('authenticator', authenticator)
   app.decorateRequest('principal', undefined)
@@ -78,7 +82,7 @@ export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
   })
 
   app.addHook('onClose', async () => { authenticator.clear() })
-}, { name: 'auth', dependencies: ['store'] })
+}, { name: 'auth', dependencies: ['store', 'metrics'] })
 
 /** The authenticated principal of a tenant route (the preParsing hook guarantees it). */
 export function principalOf (request: FastifyRequest): Principal {

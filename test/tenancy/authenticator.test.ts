@@ -3,7 +3,7 @@ import { openStore } from '../../src/store/open.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
 import type { Store } from '../../src/store/types.js'
 import { createTenant, issueKey } from '../../src/tenancy/admin.js'
-import { Authenticator, type Invalidation } from '../../src/tenancy/authenticator.js'
+import { Authenticator, type AuthenticatorOptions, type Invalidation } from '../../src/tenancy/authenticator.js'
 import { generateKey, hashKey, keyPrefix, sameHash } from '../../src/tenancy/keys.js'
 import { fakeClock } from '../fixtures/fakes.js'
 
@@ -39,10 +39,10 @@ function counted (inner: Store) {
 // Epoch milliseconds a day ahead, so keys that expire "soon" on the fake clock are in the future for issueKey too.
 const START = Math.ceil(Date.now() / 1000) * 1000 + 86_400_000
 
-function setUp (options: { ttlMs?: number, max?: number } = {}) {
+function setUp (options: Partial<Omit<AuthenticatorOptions, 'clock'>> = {}, on: Store = store) {
   const clock = fakeClock(START)
-  const spy = counted(store)
-  const auth = new Authenticator(spy.store, { ttlMs: options.ttlMs ?? TTL, clock, ...(options.max === undefined ? {} : { max: options.max }) })
+  const spy = counted(on)
+  const auth = new Authenticator(spy.store, { ...options, ttlMs: options.ttlMs ?? TTL, clock })
   return { auth, clock, ...spy }
 }
 
@@ -233,4 +233,69 @@ t.test('past max entries the least recently used key is looked up again; clear d
   auth.clear()
   await auth.authenticate(keys[0]!.key.key)
   t.equal(lookups(), 5)
+})
+
+t.test('a flood of random well-formed keys never evicts a valid key: unknown keys are cached apart', async (t) => {
+  const { auth, lookups } = setUp({ max: 2, negativeMax: 10 })
+  const { key } = await tenantWithKey()
+  await auth.authenticate(key.key)
+  const flood = Array.from({ length: 50 }, () => generateKey().key)
+  for (const junk of flood) t.equal(await auth.authenticate(junk), undefined)
+  t.equal(lookups(), 51)
+  t.equal((await auth.authenticate(key.key))?.keyId, key.id)
+  t.equal(lookups(), 51, 'the valid key was answered from its cache, no new lookup')
+  await auth.authenticate(flood[49]!)
+  t.equal(lookups(), 51, 'the newest unknown key is remembered')
+  await auth.authenticate(flood[0]!)
+  t.equal(lookups(), 52, 'the oldest was forgotten: the unknown keys\' cache is bounded too')
+})
+
+t.test('an unknown key is remembered for 5 s, not the whole AUTH_CACHE_SECONDS', async (t) => {
+  const { auth, clock, lookups } = setUp()
+  const unknown = generateKey().key
+  await auth.authenticate(unknown)
+  clock.advance(5000)
+  await auth.authenticate(unknown)
+  t.equal(lookups(), 1)
+  clock.advance(1)
+  await auth.authenticate(unknown)
+  t.equal(lookups(), 2)
+  const short = setUp({ ttlMs: 1000 })
+  await short.auth.authenticate(unknown)
+  short.clock.advance(1001)
+  await short.auth.authenticate(unknown)
+  t.equal(short.lookups(), 2, 'nor longer than the cache of valid keys')
+})
+
+t.test('a key whose hash was cached as unknown works at once when admitted (as issueKey does with the app\'s authenticator)', async (t) => {
+  const { auth, lookups } = setUp()
+  const { tenant } = await tenantWithKey()
+  const generated = generateKey()
+  t.equal(await auth.authenticate(generated.key), undefined, 'presented before it exists')
+  await store.createKey({ tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash })
+  t.equal(await auth.authenticate(generated.key), undefined, 'still remembered as unknown')
+  t.equal(lookups(), 1)
+  auth.admit(generated.key)
+  t.equal((await auth.authenticate(generated.key))?.tenant.id, tenant.id)
+  t.equal(lookups(), 2)
+  const issued = await issueKey(store, tenant.id, null, undefined, auth)
+  t.equal((await auth.authenticate(issued.key))?.keyId, issued.id, 'an issued key works at once')
+})
+
+t.test('every lookup that reaches the store is reported with what it found', async (t) => {
+  const results: string[] = []
+  const { auth } = setUp({ onLookup: (result) => { results.push(result) } })
+  const { tenant, key } = await tenantWithKey()
+  const revoked = await issueKey(store, tenant.id)
+  await store.revokeKey(revoked.id)
+  const disabled = await tenantWithKey()
+  await store.updateTenant(disabled.tenant.id, { disabled: true })
+  await auth.authenticate(key.key)
+  await auth.authenticate(key.key)
+  await auth.authenticate(generateKey().key)
+  await auth.authenticate(`${key.prefix}_${'A'.repeat(43)}`)
+  await auth.authenticate(revoked.key)
+  await auth.authenticate(disabled.key.key)
+  await auth.authenticate('junk')
+  t.same(results, ['valid', 'unknown', 'wrong_secret', 'revoked', 'disabled'])
 })
