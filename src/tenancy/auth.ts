@@ -43,6 +43,7 @@ export function presentedKey (request: FastifyRequest): string | undefined {
 export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
   const authenticator = new Authenticator(app.store, {
     ttlMs: options.cacheSeconds * 1000,
+    failedLookupsPerMinute: options.failedLookupsPerMinute,
     clock: options.clock,
     onLookup: (result) => { app.metrics.keyLookups.inc({ result }) }
   })
@@ -59,7 +60,8 @@ export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
     if (config.admin === true) {
       request.isAdmin = isAdminToken(key)
     } else {
-      request.principal = await authenticator.authenticate(key)
+      // request.ip is the client's address behind TRUST_PROXY's proxies, the socket's otherwise.
+      request.principal = await authenticator.authenticate(key, request.ip)
     }
   })
 

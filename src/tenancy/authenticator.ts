@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
+import { GatewayError } from '../problems/errors.js'
 import type { Store, Tenant } from '../store/types.js'
+import { FailedLookups, type Charge } from './failed-lookups.js'
 import { hashKey, keyPrefix, sameHash } from './keys.js'
 
 export interface Principal {
@@ -56,7 +58,9 @@ export interface AuthenticatorOptions {
   negativeTtlMs?: number
   /** Unknown keys remembered, in a cache of their own: a flood of random keys never evicts a valid one. */
   negativeMax?: number
-  /** Wall time for key expiry and last use, monotonic time for the caches' TTL; default the system's. */
+  /** Failed key lookups a client (by address) may make a minute; default no limit. */
+  failedLookupsPerMinute?: number
+  /** Wall time for key expiry and last use, monotonic time for the caches' TTL and the failure windows; default the system's. */
   clock?: Clock
   /** Told of every lookup that reached the store, with what it found (a metric). */
   onLookup?: (result: LookupResult) => void
@@ -67,6 +71,7 @@ export class Authenticator {
   readonly #cache: LRUCache<string, Entry>
   /** Hashes of keys the store does not know (or knows revoked); apart, so they cannot evict the others. */
   readonly #unknown: LRUCache<string, true>
+  readonly #failures: FailedLookups | undefined
   readonly #now: () => number
   readonly #onLookup: (result: LookupResult) => void
   #channel: InvalidationChannel | undefined
@@ -84,10 +89,18 @@ export class Authenticator {
       ttl: Math.max(1, options.negativeTtlMs ?? Math.min(NEGATIVE_TTL_MS, options.ttlMs)),
       ...time
     })
+    this.#failures = options.failedLookupsPerMinute === undefined
+      ? undefined
+      : new FailedLookups({ perMinute: options.failedLookupsPerMinute, monotonic: clock.monotonic })
   }
 
-  /** The principal of `key`, or undefined when the key is not valid. */
-  async authenticate (key: string): Promise<Principal | undefined> {
+  /**
+   * The principal of `key`, or undefined when the key is not valid. `client`
+   * (the caller's address) is refused with `rate_limited` once it has
+   * presented too many keys that were not valid this minute, unless this key
+   * is cached as valid: no store query for it, and none for its neighbours.
+   */
+  async authenticate (key: string, client?: string): Promise<Principal | undefined> {
     const prefix = keyPrefix(key)
     if (prefix === undefined) return undefined
     const hash = hashKey(key)
@@ -95,19 +108,36 @@ export class Authenticator {
     const cached = this.#cache.get(hash)
     if (cached !== undefined && usable(cached, now)) return this.#use(cached, now)
 
+    const charge = this.#charge(client)
     let entry = cached ?? (this.#unknown.has(hash) ? UNKNOWN : undefined)
     if (entry === undefined) {
-      entry = await this.#load(prefix, hash)
+      try {
+        entry = await this.#load(prefix, hash)
+      } catch (error) {
+        charge?.refund() // the store failed, not the key
+        throw error
+      }
       if (entry === UNKNOWN) this.#unknown.set(hash, true)
       else this.#cache.set(hash, entry)
     }
     if (!usable(entry, now)) return undefined
+    charge?.refund()
     return this.#use(entry, now)
   }
 
   /** A key just issued: forgotten if its hash was remembered as unknown, so it works at once. */
   admit (key: string): void {
     this.#unknown.delete(hashKey(key))
+  }
+
+  /** Counts the lookup against `client` until the key proves valid; refuses it if the client is over its limit. */
+  #charge (client: string | undefined): Charge | undefined {
+    if (client === undefined || this.#failures === undefined) return undefined
+    const wait = this.#failures.refusedFor(client)
+    if (wait !== undefined) {
+      throw new GatewayError('rate_limited', `Too many keys that are not valid from this address; try again in ${wait} s`, { retryAfter: wait })
+    }
+    return this.#failures.charge(client)
   }
 
   #use (entry: Entry & { principal: Principal }, now: number): Principal {
@@ -171,6 +201,7 @@ export class Authenticator {
   clear (): void {
     this.#cache.clear()
     this.#unknown.clear()
+    this.#failures?.clear()
   }
 }
 

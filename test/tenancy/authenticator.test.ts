@@ -4,6 +4,7 @@ import type { KyselyStore } from '../../src/store/kysely-store.js'
 import type { Store } from '../../src/store/types.js'
 import { createTenant, issueKey } from '../../src/tenancy/admin.js'
 import { Authenticator, type AuthenticatorOptions, type Invalidation } from '../../src/tenancy/authenticator.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { generateKey, hashKey, keyPrefix, sameHash } from '../../src/tenancy/keys.js'
 import { fakeClock } from '../fixtures/fakes.js'
 
@@ -280,6 +281,49 @@ t.test('a key whose hash was cached as unknown works at once when admitted (as i
   t.equal(lookups(), 2)
   const issued = await issueKey(store, tenant.id, null, undefined, auth)
   t.equal((await auth.authenticate(issued.key))?.keyId, issued.id, 'an issued key works at once')
+})
+
+const CLIENT = '203.0.113.7'
+
+t.test('past failedLookupsPerMinute keys that are not valid, a client is refused before the store; a key cached as valid goes on', async (t) => {
+  const { auth, clock, lookups } = setUp({ failedLookupsPerMinute: 2, ttlMs: 120_000 })
+  const { key } = await tenantWithKey()
+  const other = await tenantWithKey()
+  await auth.authenticate(key.key, CLIENT)
+  const forged = `${key.prefix}_${'A'.repeat(43)}`
+  t.equal(await auth.authenticate(generateKey().key, CLIENT), undefined, 'unknown')
+  t.equal(await auth.authenticate(forged, CLIENT), undefined, 'wrong secret')
+  t.equal(lookups(), 3)
+  clock.advance(59_000)
+  await t.rejects(auth.authenticate(generateKey().key, CLIENT), { code: 'rate_limited', retryAfter: 1 })
+  await t.rejects(auth.authenticate(forged, CLIENT), { code: 'rate_limited' }, 'a key remembered as unknown too')
+  await t.rejects(auth.authenticate(other.key.key, CLIENT), { code: 'rate_limited' }, 'and a valid key not cached')
+  t.equal(lookups(), 3, 'none reached the store')
+  t.equal((await auth.authenticate(key.key, CLIENT))?.keyId, key.id, 'the cached valid key')
+  t.equal((await auth.authenticate(other.key.key, '198.51.100.9'))?.keyId, other.key.id, 'another client')
+  t.equal((await auth.authenticate(other.key.key))?.keyId, other.key.id, 'no client, no limit')
+  clock.advance(1000)
+  t.equal(await auth.authenticate(generateKey().key, CLIENT), undefined, 'a minute after the first failure, a new window')
+})
+
+t.test('valid keys are not counted as failures, and concurrent lookups cannot overshoot the limit', async (t) => {
+  const { auth, lookups } = setUp({ failedLookupsPerMinute: 3 })
+  const keys = await Promise.all(Array.from({ length: 5 }, async () => (await tenantWithKey()).key))
+  for (const key of keys) t.ok(await auth.authenticate(key.key, CLIENT))
+  const answers = await Promise.allSettled(Array.from({ length: 10 }, async () => await auth.authenticate(generateKey().key, CLIENT)))
+  t.equal(answers.filter((a) => a.status === 'fulfilled').length, 3, 'three unknown keys were answered')
+  t.ok(answers.every((a) => a.status === 'fulfilled' || (a.reason instanceof GatewayError && a.reason.code === 'rate_limited')), 'the others refused')
+  t.equal(lookups(), 5 + 3, 'only three reached the store')
+})
+
+t.test('a failing store is not counted against the client', async (t) => {
+  const broken = await openStore({ url: 'sqlite::memory:' })
+  await broken.close()
+  const { auth } = setUp({ failedLookupsPerMinute: 1 }, broken)
+  for (let i = 0; i < 3; i++) {
+    const error = await auth.authenticate(generateKey().key, CLIENT).then(() => undefined, (err: unknown) => err)
+    t.ok(error !== undefined && !(error instanceof GatewayError && error.code === 'rate_limited'), `lookup ${i + 1} failed with the store`)
+  }
 })
 
 t.test('every lookup that reaches the store is reported with what it found', async (t) => {
