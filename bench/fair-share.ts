@@ -75,7 +75,7 @@ async function run (flooding: boolean): Promise<Figures> {
     await json(`${control}/latency`, { method: 'POST', body: JSON.stringify({ ms: LATENCY_MS }) })
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
     const flooder = (await json(`${server.url}/admin/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'flooder' }) })).body.key as string
-    const other = (await json(`${server.url}/admin/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'other' }) })).body.key as string
+    const other = (await json(`${server.url}/admin/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'other', scopes: ['balance:read'] }) })).body.key as string
     const ids: number[] = []
     for (let i = 0; i < ORDERS; i++) {
       ids.push((await json(`${server.url}/orders`, { method: 'POST', key: flooder, body: JSON.stringify({ service: 1, link: `https://x.test/p/${i}`, quantity: 50 }) })).body.id)

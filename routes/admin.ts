@@ -28,7 +28,7 @@ const admin: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { clock = SYS
   }
 
   app.post('/admin/tenants', { schema: createTenantSchema, config }, async (request, reply) => {
-    const { tenant, key } = await createTenant(app.store, request.body)
+    const { tenant, key } = await createTenant(app.store, request.body, app.authenticator)
     request.log.info({ tenant: tenant.id, keyId: key.id }, 'tenant created')
     return await reply.code(201).header('location', `/admin/tenants/${tenant.id}`)
       .send({ tenant: tenantJson(tenant), key: key.key, keyId: key.id })
@@ -53,7 +53,7 @@ const admin: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { clock = SYS
 
   app.post('/admin/tenants/:id/keys', { schema: issueKeySchema, config }, async (request, reply) => {
     const expiresAt = request.body?.expiresAt === undefined ? null : new Date(request.body.expiresAt)
-    const key = await issueKey(app.store, request.params.id, expiresAt, clock)
+    const key = await issueKey(app.store, request.params.id, expiresAt, clock, app.authenticator)
     request.log.info({ tenant: request.params.id, keyId: key.id }, 'key issued')
     return await reply.code(201).send({ ...key, expiresAt: key.expiresAt?.toISOString() ?? null })
   })

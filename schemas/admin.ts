@@ -3,7 +3,11 @@ import { Id, IdParams, Money, errorResponses, ProblemRef } from './common.js'
 
 export const SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
 
-const Scopes = Type.Array(Type.Enum(SCOPES), { uniqueItems: true, description: 'Default: every scope' })
+const Scopes = Type.Array(Type.Enum(SCOPES), { uniqueItems: true, description: 'The scopes the tenant\'s keys have' })
+const NewScopes = Type.Array(Type.Enum(SCOPES), {
+  uniqueItems: true,
+  description: 'Default: every scope but balance:read. The panel balance is shared by all tenants, so letting a tenant see it (and so the others\' spending) is the operator\'s choice: grant balance:read explicitly.'
+})
 // Input only (Money, which the panel's charges use, may be negative and unbounded):
 // bounded so that every accepted budget fits the store (src/store/money.ts:
 // INPUT_INTEGER_DIGITS and SCALE; test/store/budget.test.ts holds them equal).
@@ -38,7 +42,7 @@ export const Tenant = Type.Object({
 
 export const NewTenantBody = Type.Object({
   name: Name,
-  scopes: Type.Optional(Scopes),
+  scopes: Type.Optional(NewScopes),
   rateLimitPerMinute: Type.Optional(RateLimit),
   dailyBudget: Type.Optional(NullableBudget),
   monthlyBudget: Type.Optional(NullableBudget),

@@ -4,12 +4,14 @@ import type { Clock } from '../src/clock.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js'
 import { createTenant } from '../src/tenancy/admin.js'
-import type { NewTenant, Tenant } from '../src/store/types.js'
+import { ALL_SCOPES, type NewTenant, type Tenant } from '../src/store/types.js'
 
 // The start-up the demo, the benches and the tests share: the panel
 // simulator, a config in front of it, the app, and a tenant with a fresh key
-// (every scope unless `tenant` says otherwise). Not part of the production
-// build; the app is built but not listening.
+// (every scope unless `tenant` says otherwise: balance:read too, which a
+// tenant created without scopes does not get; this one stands in for the
+// operator in front of the simulator). Not part of the production build; the
+// app is built but not listening.
 
 export interface DevGatewayOptions {
   /**
@@ -18,7 +20,7 @@ export interface DevGatewayOptions {
    */
   env?: Record<string, string | undefined>
   sim?: SimulatorOptions
-  /** The tenant created at start; default name 'dev'. */
+  /** The tenant created at start; default name 'dev' and every scope. */
   tenant?: Partial<NewTenant>
   /** Where the app's log lines go (default stdout). */
   logStream?: NodeJS.WritableStream
@@ -43,7 +45,7 @@ export async function startDevGateway (options: DevGatewayOptions = {}): Promise
   try {
     const config = loadConfig({ PANEL_URL: sim.url, PANEL_KEY: sim.key, ...options.env })
     app = await buildApp(config, { logStream: options.logStream, clock: options.clock })
-    const { tenant, key } = await createTenant(app.store, { name: 'dev', ...options.tenant })
+    const { tenant, key } = await createTenant(app.store, { name: 'dev', scopes: [...ALL_SCOPES], ...options.tenant }, app.authenticator)
     const started = app
     const close = async (): Promise<void> => {
       await started.close()

@@ -26,6 +26,8 @@ const USAGE = `smm-gateway: manage tenants, keys and unknown orders in the gatew
   orders resolve ORDER_ID --panel-order PANEL_ORDER_ID | --not-placed
 
 Output is JSON. A new key is printed once; only its hash is stored.
+Without --scopes a tenant gets every scope but balance:read (the panel
+balance is shared by all tenants): add it to --scopes to grant it.
 A running gateway sees a revocation or a disabled tenant within
 AUTH_CACHE_SECONDS; with REDIS_URL set, the CLI tells the gateways at once.`
 

@@ -6,7 +6,7 @@ import type { Config } from '../src/config.js'
 import type { Simulator, SimulatorOptions } from '../simulator/index.js'
 import { startDevGateway } from '../scripts/dev-gateway.js'
 import { createTenant } from '../src/tenancy/admin.js'
-import type { NewTenant, Tenant } from '../src/store/types.js'
+import { ALL_SCOPES, type NewTenant, type Tenant } from '../src/store/types.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
@@ -35,7 +35,11 @@ export interface Gateway {
   logs: string[]
   /** app.inject with the first tenant's key already set. */
   request: (options: InjectOptions) => Promise<LightMyRequestResponse>
-  /** Another tenant with its own key, and an inject bound to that key. */
+  /**
+   * Another tenant with its own key, and an inject bound to that key; every
+   * scope unless `input.scopes` says otherwise, like the first (the default a
+   * tenant gets in production, DEFAULT_SCOPES, is tested through the admin routes).
+   */
   addTenant: (input?: Partial<NewTenant>) => Promise<{ tenant: Tenant, key: string, request: (options: InjectOptions) => Promise<LightMyRequestResponse> }>
 }
 
@@ -103,7 +107,7 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     await db?.drop()
   })
   const addTenant: Gateway['addTenant'] = async (input = {}) => {
-    const { tenant, key } = await createTenant(app.store, { name: 'tenant', ...input })
+    const { tenant, key } = await createTenant(app.store, { name: 'tenant', scopes: [...ALL_SCOPES], ...input }, app.authenticator)
     return { tenant, key: key.key, request: bound(app, key.key) }
   }
   return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant }

@@ -28,6 +28,7 @@ export class Metrics {
   readonly ordersReleased = new Counter({ name: 'smm_orders_released_total', help: 'Reservations left by a process that died, released by the sweep', registers: [this.registry] })
   readonly panelIdReused = new Counter({ name: 'smm_panel_order_id_reused_total', help: 'Panel order ids handed out again for a new order (a reset or replaced panel); the older order is superseded', registers: [this.registry] })
   readonly breakerState = new Gauge({ name: 'smm_upstream_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] })
+  readonly keyLookups = new Counter({ name: 'smm_auth_key_lookups_total', help: 'Tenant keys looked up in the store (not answered from the auth cache), by result: valid, unknown, wrong_secret, revoked, disabled', labelNames: ['result'], registers: [this.registry] })
 
   constructor () {
     collectDefaultMetrics({ register: this.registry, prefix: 'smm_' })

@@ -1,5 +1,11 @@
 export const ALL_SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
 export type Scope = typeof ALL_SCOPES[number]
+/**
+ * What a tenant created without `scopes` gets: every scope but `balance:read`.
+ * The panel balance is the operator's account, shared by every tenant, so
+ * seeing it move (and so others' spending) is the operator's choice to grant.
+ */
+export const DEFAULT_SCOPES: readonly Scope[] = ALL_SCOPES.filter((scope) => scope !== 'balance:read')
 
 export interface AllowedServices {
   ids: number[]

@@ -41,7 +41,12 @@ export function presentedKey (request: FastifyRequest): string | undefined {
  * `preParsing` refuses, before any body is read, who may not call the route.
  */
 export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
-  const authenticator = new Authenticator(app.store, { ttlMs: options.cacheSeconds * 1000, clock: options.clock })
+  const authenticator = new Authenticator(app.store, {
+    ttlMs: options.cacheSeconds * 1000,
+    failedLookupsPerMinute: options.failedLookupsPerMinute,
+    clock: options.clock,
+    onLookup: (result) => { app.metrics.keyLookups.inc({ result }) }
+  })
   const isAdminToken = secretMatcher(options.adminToken)
   app.decorate('authenticator', authenticator)
   app.decorateRequest('principal', undefined)
@@ -55,7 +60,8 @@ export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
     if (config.admin === true) {
       request.isAdmin = isAdminToken(key)
     } else {
-      request.principal = await authenticator.authenticate(key)
+      // request.ip is the client's address behind TRUST_PROXY's proxies, the socket's otherwise.
+      request.principal = await authenticator.authenticate(key, request.ip)
     }
   })
 
@@ -78,7 +84,7 @@ export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
   })
 
   app.addHook('onClose', async () => { authenticator.clear() })
-}, { name: 'auth', dependencies: ['store'] })
+}, { name: 'auth', dependencies: ['store', 'metrics'] })
 
 /** The authenticated principal of a tenant route (the preParsing hook guarantees it). */
 export function principalOf (request: FastifyRequest): Principal {

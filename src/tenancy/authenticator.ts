@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
+import { GatewayError } from '../problems/errors.js'
 import type { Store, Tenant } from '../store/types.js'
+import { FailedLookups, type Charge } from './failed-lookups.js'
 import { hashKey, keyPrefix, sameHash } from './keys.js'
 
 export interface Principal {
@@ -19,6 +21,16 @@ interface Entry {
 }
 
 const UNKNOWN: Entry = { principal: null, tenantId: null, keyId: null, expiresAt: null, touchedAt: 0 }
+
+/** What a lookup that reached the store found. */
+export type LookupResult = 'valid' | 'unknown' | 'wrong_secret' | 'revoked' | 'disabled'
+
+// An unknown key is remembered briefly, so a client retrying a bad key costs a
+// query every few seconds rather than one a request. Longer buys little (the
+// failed-lookup limit already bounds what a client costs the store) and would
+// only stretch the time another instance, which cannot be told of a new key,
+// might refuse a key whose hash it saw before the key was issued.
+const NEGATIVE_TTL_MS = 5_000
 
 // A key's last use is for people rotating keys ("is the old one still used?"):
 // a write per key a minute is plenty, and never one per request.
@@ -40,41 +52,95 @@ export interface InvalidationChannel {
  */
 export interface AuthenticatorOptions {
   ttlMs: number
+  /** Entries of keys found in the store (valid, or of a disabled tenant). */
   max?: number
-  /** Wall time for key expiry and last use, monotonic time for the cache's TTL; default the system's. */
+  /** How long an unknown, wrongly completed or revoked key is remembered; default the lesser of 5 s and ttlMs. */
+  negativeTtlMs?: number
+  /** Unknown keys remembered, in a cache of their own: a flood of random keys never evicts a valid one. */
+  negativeMax?: number
+  /** Failed key lookups a client (by address) may make a minute; default no limit. */
+  failedLookupsPerMinute?: number
+  /** Wall time for key expiry and last use, monotonic time for the caches' TTL and the failure windows; default the system's. */
   clock?: Clock
+  /** Told of every lookup that reached the store, with what it found (a metric). */
+  onLookup?: (result: LookupResult) => void
 }
 
 export class Authenticator {
   readonly #store: Store
   readonly #cache: LRUCache<string, Entry>
+  /** Hashes of keys the store does not know (or knows revoked); apart, so they cannot evict the others. */
+  readonly #unknown: LRUCache<string, true>
+  readonly #failures: FailedLookups | undefined
   readonly #now: () => number
+  readonly #onLookup: (result: LookupResult) => void
   #channel: InvalidationChannel | undefined
 
   constructor (store: Store, options: AuthenticatorOptions) {
     this.#store = store
     const clock = options.clock ?? SYSTEM_CLOCK
     this.#now = clock.now
-    this.#cache = new LRUCache({
-      max: options.max ?? 10_000,
-      ttl: Math.max(1, options.ttlMs),
-      // The clock is read on every check: lru-cache's default 1 ms memo of the time would outlive a fake clock's jump.
-      perf: { now: clock.monotonic },
-      ttlResolution: 0
+    this.#onLookup = options.onLookup ?? (() => {})
+    // The clock is read on every check: lru-cache's default 1 ms memo of the time would outlive a fake clock's jump.
+    const time = { perf: { now: clock.monotonic }, ttlResolution: 0 }
+    this.#cache = new LRUCache({ max: options.max ?? 10_000, ttl: Math.max(1, options.ttlMs), ...time })
+    this.#unknown = new LRUCache({
+      max: options.negativeMax ?? 10_000,
+      ttl: Math.max(1, options.negativeTtlMs ?? Math.min(NEGATIVE_TTL_MS, options.ttlMs)),
+      ...time
     })
+    this.#failures = options.failedLookupsPerMinute === undefined
+      ? undefined
+      : new FailedLookups({ perMinute: options.failedLookupsPerMinute, monotonic: clock.monotonic })
   }
 
-  async authenticate (key: string, now = this.#now()): Promise<Principal | undefined> {
+  /**
+   * The principal of `key`, or undefined when the key is not valid. `client`
+   * (the caller's address) is refused with `rate_limited` once it has
+   * presented too many keys that were not valid this minute, unless this key
+   * is cached as valid: no store query for it, and none for its neighbours.
+   */
+  async authenticate (key: string, client?: string): Promise<Principal | undefined> {
     const prefix = keyPrefix(key)
     if (prefix === undefined) return undefined
     const hash = hashKey(key)
-    let entry = this.#cache.get(hash)
+    const now = this.#now()
+    const cached = this.#cache.get(hash)
+    if (cached !== undefined && usable(cached, now)) return this.#use(cached, now)
+
+    const charge = this.#charge(client)
+    let entry = cached ?? (this.#unknown.has(hash) ? UNKNOWN : undefined)
     if (entry === undefined) {
-      entry = await this.#load(prefix, hash)
-      this.#cache.set(hash, entry)
+      try {
+        entry = await this.#load(prefix, hash)
+      } catch (error) {
+        charge?.refund() // the store failed, not the key
+        throw error
+      }
+      if (entry === UNKNOWN) this.#unknown.set(hash, true)
+      else this.#cache.set(hash, entry)
     }
-    if (entry.principal === null) return undefined
-    if (entry.expiresAt !== null && entry.expiresAt <= now) return undefined
+    if (!usable(entry, now)) return undefined
+    charge?.refund()
+    return this.#use(entry, now)
+  }
+
+  /** A key just issued: forgotten if its hash was remembered as unknown, so it works at once. */
+  admit (key: string): void {
+    this.#unknown.delete(hashKey(key))
+  }
+
+  /** Counts the lookup against `client` until the key proves valid; refuses it if the client is over its limit. */
+  #charge (client: string | undefined): Charge | undefined {
+    if (client === undefined || this.#failures === undefined) return undefined
+    const wait = this.#failures.refusedFor(client)
+    if (wait !== undefined) {
+      throw new GatewayError('rate_limited', `Too many keys that are not valid from this address; try again in ${wait} s`, { retryAfter: wait })
+    }
+    return this.#failures.charge(client)
+  }
+
+  #use (entry: Entry & { principal: Principal }, now: number): Principal {
     if (now - entry.touchedAt >= TOUCH_INTERVAL_MS) {
       entry.touchedAt = now
       // Best effort: a failed write only leaves lastUsedAt older than it is.
@@ -85,11 +151,22 @@ export class Authenticator {
 
   async #load (prefix: string, hash: string): Promise<Entry> {
     const record = await this.#store.findKeyByPrefix(prefix)
-    if (record === undefined || record.revokedAt !== null || !sameHash(record.hash, hash)) return UNKNOWN
+    if (record === undefined) return this.#refused('unknown')
+    if (!sameHash(record.hash, hash)) return this.#refused('wrong_secret')
+    if (record.revokedAt !== null) return this.#refused('revoked')
     const tenant = await this.#store.getTenant(record.tenantId)
     const known = { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
-    if (tenant === undefined || tenant.disabled) return { principal: null, ...known }
+    if (tenant === undefined || tenant.disabled) {
+      this.#onLookup('disabled')
+      return { principal: null, ...known }
+    }
+    this.#onLookup('valid')
     return { principal: { tenant, keyId: record.id }, ...known }
+  }
+
+  #refused (result: LookupResult): Entry {
+    this.#onLookup(result)
+    return UNKNOWN
   }
 
   invalidateKey (keyId: number): void {
@@ -123,5 +200,11 @@ export class Authenticator {
 
   clear (): void {
     this.#cache.clear()
+    this.#unknown.clear()
+    this.#failures?.clear()
   }
+}
+
+function usable (entry: Entry, now: number): entry is Entry & { principal: Principal } {
+  return entry.principal !== null && (entry.expiresAt === null || entry.expiresAt > now)
 }

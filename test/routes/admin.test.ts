@@ -25,13 +25,13 @@ t.test('without ADMIN_TOKEN there are no admin routes', async (t) => {
   t.equal((await gw.app.inject({ url: '/admin/tenants', headers: admin })).statusCode, 404)
 })
 
-t.test('POST /admin/tenants creates a tenant with every scope and shows its key once', async (t) => {
+t.test('POST /admin/tenants creates a tenant with every scope but balance:read and shows its key once', async (t) => {
   const gw = await shared()
   const res = await gw.app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name: 'reports', dailyBudget: '25.50' } })
   t.equal(res.statusCode, 201)
   const { tenant, key, keyId } = res.json()
   t.match(tenant, { name: 'reports', dailyBudget: '25.5', monthlyBudget: null, disabled: false })
-  t.same(tenant.scopes, ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'])
+  t.same(tenant.scopes, ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write'])
   t.match(key, /^sgw_[\w-]{8}_[\w-]{43}$/)
   t.type(keyId, 'number')
   t.equal((await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${key as string}` } })).json().tenant.name, 'reports')
@@ -45,6 +45,19 @@ t.test('POST /admin/tenants creates a tenant with every scope and shows its key 
   await gw.app.inject({ method: 'POST', url: `/admin/tenants/${tenant.id as number}/keys`, headers: admin, payload: {} })
   const both = (await gw.app.inject({ url: `/admin/tenants/${tenant.id as number}/keys`, headers: admin })).json().items
   t.equal(both[1].lastUsedAt, null, 'a key never used says so')
+})
+
+t.test('a tenant created without scopes may not read the shared panel balance (403); one granted balance:read may', async (t) => {
+  const gw = await shared()
+  const create = async (payload: Record<string, unknown>) => (await gw.app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload })).json().key as string
+  const balance = async (key: string) => await gw.app.inject({ url: '/balance', headers: { authorization: `Bearer ${key}` } })
+  const plain = await balance(await create({ name: 'plain' }))
+  t.equal(plain.statusCode, 403)
+  t.equal(plain.json().code, 'forbidden')
+  t.equal(gw.sim.calls('balance'), 0, 'the panel was not asked')
+  const granted = await balance(await create({ name: 'treasurer', scopes: ['balance:read'] }))
+  t.equal(granted.statusCode, 200)
+  t.type(granted.json().balance, 'string')
 })
 
 t.test('admin refuses bad tenant input', async (t) => {

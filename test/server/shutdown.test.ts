@@ -30,7 +30,7 @@ t.test('SIGTERM: requests in flight finish, new ones are turned away, the store 
 
   const first = await startServer(env)
   t.teardown(() => { first.child.kill('SIGKILL') })
-  const created = await json(`${first.url}/admin/tenants`, { method: 'POST', key: ADMIN_TOKEN, body: JSON.stringify({ name: 'shutdown' }) })
+  const created = await json(`${first.url}/admin/tenants`, { method: 'POST', key: ADMIN_TOKEN, body: JSON.stringify({ name: 'shutdown', scopes: ['services:read', 'orders:read', 'orders:write', 'balance:read'] }) })
   t.equal(created.status, 201)
   const key: string = created.body.key
   const service = (await json(`${first.url}/services?type=Default`, { key })).body.items[0]

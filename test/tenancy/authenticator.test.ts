@@ -3,7 +3,8 @@ import { openStore } from '../../src/store/open.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
 import type { Store } from '../../src/store/types.js'
 import { createTenant, issueKey } from '../../src/tenancy/admin.js'
-import { Authenticator, type Invalidation } from '../../src/tenancy/authenticator.js'
+import { Authenticator, type AuthenticatorOptions, type Invalidation } from '../../src/tenancy/authenticator.js'
+import { GatewayError } from '../../src/problems/errors.js'
 import { generateKey, hashKey, keyPrefix, sameHash } from '../../src/tenancy/keys.js'
 import { fakeClock } from '../fixtures/fakes.js'
 
@@ -39,10 +40,10 @@ function counted (inner: Store) {
 // Epoch milliseconds a day ahead, so keys that expire "soon" on the fake clock are in the future for issueKey too.
 const START = Math.ceil(Date.now() / 1000) * 1000 + 86_400_000
 
-function setUp (options: { ttlMs?: number, max?: number } = {}) {
+function setUp (options: Partial<Omit<AuthenticatorOptions, 'clock'>> = {}, on: Store = store) {
   const clock = fakeClock(START)
-  const spy = counted(store)
-  const auth = new Authenticator(spy.store, { ttlMs: options.ttlMs ?? TTL, clock, ...(options.max === undefined ? {} : { max: options.max }) })
+  const spy = counted(on)
+  const auth = new Authenticator(spy.store, { ...options, ttlMs: options.ttlMs ?? TTL, clock })
   return { auth, clock, ...spy }
 }
 
@@ -233,4 +234,112 @@ t.test('past max entries the least recently used key is looked up again; clear d
   auth.clear()
   await auth.authenticate(keys[0]!.key.key)
   t.equal(lookups(), 5)
+})
+
+t.test('a flood of random well-formed keys never evicts a valid key: unknown keys are cached apart', async (t) => {
+  const { auth, lookups } = setUp({ max: 2, negativeMax: 10 })
+  const { key } = await tenantWithKey()
+  await auth.authenticate(key.key)
+  const flood = Array.from({ length: 50 }, () => generateKey().key)
+  for (const junk of flood) t.equal(await auth.authenticate(junk), undefined)
+  t.equal(lookups(), 51)
+  t.equal((await auth.authenticate(key.key))?.keyId, key.id)
+  t.equal(lookups(), 51, 'the valid key was answered from its cache, no new lookup')
+  await auth.authenticate(flood[49]!)
+  t.equal(lookups(), 51, 'the newest unknown key is remembered')
+  await auth.authenticate(flood[0]!)
+  t.equal(lookups(), 52, 'the oldest was forgotten: the unknown keys\' cache is bounded too')
+})
+
+t.test('an unknown key is remembered for 5 s, not the whole AUTH_CACHE_SECONDS', async (t) => {
+  const { auth, clock, lookups } = setUp()
+  const unknown = generateKey().key
+  await auth.authenticate(unknown)
+  clock.advance(5000)
+  await auth.authenticate(unknown)
+  t.equal(lookups(), 1)
+  clock.advance(1)
+  await auth.authenticate(unknown)
+  t.equal(lookups(), 2)
+  const short = setUp({ ttlMs: 1000 })
+  await short.auth.authenticate(unknown)
+  short.clock.advance(1001)
+  await short.auth.authenticate(unknown)
+  t.equal(short.lookups(), 2, 'nor longer than the cache of valid keys')
+})
+
+t.test('a key whose hash was cached as unknown works at once when admitted (as issueKey does with the app\'s authenticator)', async (t) => {
+  const { auth, lookups } = setUp()
+  const { tenant } = await tenantWithKey()
+  const generated = generateKey()
+  t.equal(await auth.authenticate(generated.key), undefined, 'presented before it exists')
+  await store.createKey({ tenantId: tenant.id, prefix: generated.prefix, hash: generated.hash })
+  t.equal(await auth.authenticate(generated.key), undefined, 'still remembered as unknown')
+  t.equal(lookups(), 1)
+  auth.admit(generated.key)
+  t.equal((await auth.authenticate(generated.key))?.tenant.id, tenant.id)
+  t.equal(lookups(), 2)
+  const issued = await issueKey(store, tenant.id, null, undefined, auth)
+  t.equal((await auth.authenticate(issued.key))?.keyId, issued.id, 'an issued key works at once')
+})
+
+const CLIENT = '203.0.113.7'
+
+t.test('past failedLookupsPerMinute keys that are not valid, a client is refused before the store; a key cached as valid goes on', async (t) => {
+  const { auth, clock, lookups } = setUp({ failedLookupsPerMinute: 2, ttlMs: 120_000 })
+  const { key } = await tenantWithKey()
+  const other = await tenantWithKey()
+  await auth.authenticate(key.key, CLIENT)
+  const forged = `${key.prefix}_${'A'.repeat(43)}`
+  t.equal(await auth.authenticate(generateKey().key, CLIENT), undefined, 'unknown')
+  t.equal(await auth.authenticate(forged, CLIENT), undefined, 'wrong secret')
+  t.equal(lookups(), 3)
+  clock.advance(59_000)
+  await t.rejects(auth.authenticate(generateKey().key, CLIENT), { code: 'rate_limited', retryAfter: 1 })
+  await t.rejects(auth.authenticate(forged, CLIENT), { code: 'rate_limited' }, 'a key remembered as unknown too')
+  await t.rejects(auth.authenticate(other.key.key, CLIENT), { code: 'rate_limited' }, 'and a valid key not cached')
+  t.equal(lookups(), 3, 'none reached the store')
+  t.equal((await auth.authenticate(key.key, CLIENT))?.keyId, key.id, 'the cached valid key')
+  t.equal((await auth.authenticate(other.key.key, '198.51.100.9'))?.keyId, other.key.id, 'another client')
+  t.equal((await auth.authenticate(other.key.key))?.keyId, other.key.id, 'no client, no limit')
+  clock.advance(1000)
+  t.equal(await auth.authenticate(generateKey().key, CLIENT), undefined, 'a minute after the first failure, a new window')
+})
+
+t.test('valid keys are not counted as failures, and concurrent lookups cannot overshoot the limit', async (t) => {
+  const { auth, lookups } = setUp({ failedLookupsPerMinute: 3 })
+  const keys = await Promise.all(Array.from({ length: 5 }, async () => (await tenantWithKey()).key))
+  for (const key of keys) t.ok(await auth.authenticate(key.key, CLIENT))
+  const answers = await Promise.allSettled(Array.from({ length: 10 }, async () => await auth.authenticate(generateKey().key, CLIENT)))
+  t.equal(answers.filter((a) => a.status === 'fulfilled').length, 3, 'three unknown keys were answered')
+  t.ok(answers.every((a) => a.status === 'fulfilled' || (a.reason instanceof GatewayError && a.reason.code === 'rate_limited')), 'the others refused')
+  t.equal(lookups(), 5 + 3, 'only three reached the store')
+})
+
+t.test('a failing store is not counted against the client', async (t) => {
+  const broken = await openStore({ url: 'sqlite::memory:' })
+  await broken.close()
+  const { auth } = setUp({ failedLookupsPerMinute: 1 }, broken)
+  for (let i = 0; i < 3; i++) {
+    const error = await auth.authenticate(generateKey().key, CLIENT).then(() => undefined, (err: unknown) => err)
+    t.ok(error !== undefined && !(error instanceof GatewayError && error.code === 'rate_limited'), `lookup ${i + 1} failed with the store`)
+  }
+})
+
+t.test('every lookup that reaches the store is reported with what it found', async (t) => {
+  const results: string[] = []
+  const { auth } = setUp({ onLookup: (result) => { results.push(result) } })
+  const { tenant, key } = await tenantWithKey()
+  const revoked = await issueKey(store, tenant.id)
+  await store.revokeKey(revoked.id)
+  const disabled = await tenantWithKey()
+  await store.updateTenant(disabled.tenant.id, { disabled: true })
+  await auth.authenticate(key.key)
+  await auth.authenticate(key.key)
+  await auth.authenticate(generateKey().key)
+  await auth.authenticate(`${key.prefix}_${'A'.repeat(43)}`)
+  await auth.authenticate(revoked.key)
+  await auth.authenticate(disabled.key.key)
+  await auth.authenticate('junk')
+  t.same(results, ['valid', 'unknown', 'wrong_secret', 'revoked', 'disabled'])
 })
