@@ -60,3 +60,13 @@ t.test('smm_auth_key_lookups_total counts the lookups that reached the store by 
   const counted = Object.fromEntries((await gw.app.metrics.keyLookups.get()).values.map(({ labels, value }) => [labels.result, value]))
   t.same(counted, { valid: 1, revoked: 1, unknown: 1, wrong_secret: 1 })
 })
+
+t.test('IPv6 callers are counted by their /64: fresh addresses in one network share its allowance; another network has its own', async (t) => {
+  const gw = await gateway(t, { env: { AUTH_FAILURES_PER_MINUTE: String(LIMIT), RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000', TRUST_PROXY: '1' } })
+  const from = async (client: string) =>
+    await gw.app.inject({ url: '/me', headers: { authorization: `Bearer ${generateKey().key}`, 'x-forwarded-for': client } })
+  for (let i = 1; i <= LIMIT; i++) t.equal((await from(`2001:db8:1:2::${i}`)).statusCode, 401, `address ${i} of the network`)
+  t.equal((await from('2001:db8:1:2:ffff:ffff:ffff:ffff')).statusCode, 429, 'one more address of the same /64 is refused')
+  t.equal((await from('2001:db8:1:3::1')).statusCode, 401, 'the next /64 is another client')
+  t.equal((await from('::ffff:192.0.2.1')).statusCode, 401, 'an IPv4-mapped address counts as its IPv4 address')
+})
