@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely'
 import { iso, toDate, toDateOrNull, toNumber, type ApiKeysTable, type StoreContext } from './db.js'
+import { withFreshId } from './ids.js'
 import type { ApiKey, NewApiKey } from './types.js'
 
 function toKey (row: Selectable<ApiKeysTable>): ApiKey {
@@ -16,8 +17,10 @@ function toKey (row: Selectable<ApiKeysTable>): ApiKey {
 }
 
 export async function createKey (ctx: StoreContext, k: NewApiKey, now = new Date()): Promise<ApiKey> {
-  const row = await ctx.db.insertInto('api_keys')
+  // A random id: a key's id must not tell how many keys the gateway issued before it.
+  const row = await withFreshId(async (id) => await ctx.db.insertInto('api_keys')
     .values({
+      id,
       tenant_id: k.tenantId,
       prefix: k.prefix,
       hash: k.hash,
@@ -25,7 +28,7 @@ export async function createKey (ctx: StoreContext, k: NewApiKey, now = new Date
       expires_at: k.expiresAt == null ? null : iso(k.expiresAt)
     })
     .returningAll()
-    .executeTakeFirstOrThrow()
+    .executeTakeFirstOrThrow())
   return toKey(row)
 }
 

@@ -1,5 +1,6 @@
 import type { Selectable, Updateable } from 'kysely'
 import { iso, toBool, toDate, toNumber, toNumberOrNull, type StoreContext, type TenantsTable } from './db.js'
+import { withFreshId } from './ids.js'
 import { fromUnitsOrNull, toUnitsOrNull } from './money.js'
 import type { AllowedServices, NewTenant, Scope, Tenant, TenantPatch } from './types.js'
 
@@ -23,8 +24,10 @@ function allowedServicesJson (value: AllowedServices | null | undefined): string
 }
 
 export async function createTenant (ctx: StoreContext, t: NewTenant, now = new Date()): Promise<Tenant> {
-  const row = await ctx.db.insertInto('tenants')
+  // A random id, like an order's: a tenant's own id must not tell how many tenants came before it.
+  const row = await withFreshId(async (id) => await ctx.db.insertInto('tenants')
     .values({
+      id,
       name: t.name,
       scopes: JSON.stringify(t.scopes),
       rate_limit_per_minute: t.rateLimitPerMinute ?? null,
@@ -36,7 +39,7 @@ export async function createTenant (ctx: StoreContext, t: NewTenant, now = new D
       updated_at: iso(now)
     })
     .returningAll()
-    .executeTakeFirstOrThrow()
+    .executeTakeFirstOrThrow())
   return toTenant(ctx, row)
 }
 

@@ -41,20 +41,34 @@ await eachEngine(t, async (t, { store }) => {
     t.same(await store.getTenant(full.id), full, 'reads back what it returned')
   })
 
+  t.test('tenant and key ids are random, not counters: one says nothing of how many came before it', async (t) => {
+    const tenants = await Promise.all(Array.from({ length: 5 }, async (_, i) => await store.createTenant({ name: `t${i}`, scopes: [] })))
+    const keys = await Promise.all(tenants.map(async (tenant) => await store.createKey({ tenantId: tenant.id, prefix: prefix(), hash: hash() })))
+    for (const ids of [tenants.map((x) => x.id), keys.map((x) => x.id)]) {
+      t.ok(ids.every((id) => Number.isSafeInteger(id) && id >= 1 && id < 2 ** 48), 'positive, below 2^48')
+      t.ok(ids.some((id) => id > 1_000_000), `not a small sequence (${ids.join(', ')})`)
+      const sorted = [...ids].sort((a, b) => a - b)
+      t.not(sorted.at(-1)! - sorted[0]!, ids.length - 1, 'not consecutive')
+    }
+  })
+
   t.test('getTenant answers undefined for an unknown id', async (t) => {
     t.equal(await store.getTenant(987654), undefined)
   })
 
   t.test('listTenants pages by id', async (t) => {
-    const first = await newTenant(store)
-    const created = [first, await newTenant(store), await newTenant(store), await newTenant(store)]
-    const page1 = await store.listTenants({ limit: 2, after: first.id - 1 })
-    t.same(page1.map((x) => x.id), created.slice(0, 2).map((x) => x.id))
-    const page2 = await store.listTenants({ limit: 2, after: page1[1]?.id })
-    t.same(page2.map((x) => x.id), created.slice(2, 4).map((x) => x.id))
-    t.same(await store.listTenants({ limit: 10, after: created[3]?.id }), [])
-    const all = await store.listTenants({ limit: 1000 })
-    t.same(all.map((x) => x.id), [...all.map((x) => x.id)].sort((a, b) => a - b), 'ascending without a cursor')
+    const created = await Promise.all(Array.from({ length: 4 }, async () => await newTenant(store)))
+    const seen: number[] = []
+    for (let after: number | undefined; ;) {
+      const page = await store.listTenants({ limit: 2, after })
+      seen.push(...page.map((x) => x.id))
+      if (page.length < 2) break
+      after = page.at(-1)?.id
+    }
+    t.same(seen, [...seen].sort((a, b) => a - b), 'ascending by id')
+    t.equal(new Set(seen).size, seen.length, 'none twice')
+    t.ok(created.every((x) => seen.includes(x.id)), 'every tenant on some page')
+    t.same(await store.listTenants({ limit: 10, after: Math.max(...seen) }), [])
   })
 
   t.test('updateTenant changes only what the patch names; null clears', async (t) => {
