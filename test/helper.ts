@@ -10,6 +10,8 @@ import type { NewTenant, Tenant } from '../src/store/types.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
+/** Every gateway a test starts serves GET /metrics on its main port to this (`METRICS_TOKEN: ''` turns that off). */
+export const METRICS_TOKEN = 'metrics-token-0123456789abcdef'
 
 /**
  * Load shedding on event-loop delay guards a production process; on a busy
@@ -37,6 +39,8 @@ export interface Gateway {
   request: (options: InjectOptions) => Promise<LightMyRequestResponse>
   /** Another tenant with its own key, and an inject bound to that key. */
   addTenant: (input?: Partial<NewTenant>) => Promise<{ tenant: Tenant, key: string, request: (options: InjectOptions) => Promise<LightMyRequestResponse> }>
+  /** GET /metrics on the main port with METRICS_TOKEN: the Prometheus text (a rendering is shared for a second; move a test clock on between scrapes). */
+  metrics: () => Promise<string>
 }
 
 export interface GatewayOptions {
@@ -81,6 +85,7 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     sim: { progressMs: 60_000, ...options.sim },
     env: {
       ADMIN_TOKEN,
+      METRICS_TOKEN,
       LOG_LEVEL: 'debug',
       // The simulator shares the test's event loop: on a busy machine a crowd of
       // injects keeps it from reading the panel's answer for seconds (300 cold
@@ -106,5 +111,10 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     const { tenant, key } = await createTenant(app.store, { name: 'tenant', ...input })
     return { tenant, key: key.key, request: bound(app, key.key) }
   }
-  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant }
+  const metrics = async (): Promise<string> => {
+    const res = await bound(app, config.metrics.token ?? '')({ url: '/metrics' })
+    if (res.statusCode !== 200) throw new Error(`GET /metrics answered ${res.statusCode}: ${res.body}`)
+    return res.body
+  }
+  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant, metrics }
 }
