@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { MetricsConfig } from '../config.js'
@@ -34,7 +35,15 @@ export class Metrics {
   }
 }
 
-/** With `token` set, GET /metrics needs `Authorization: Bearer <token>`. */
+const OFF_DETAIL = 'GET /metrics is not served on this port without a token: set METRICS_TOKEN (16 characters or more) ' +
+  'to serve it here to "Authorization: Bearer <METRICS_TOKEN>", or METRICS_PORT for a listener of its own on METRICS_HOST (127.0.0.1 unless set)'
+const UNAUTHORIZED_DETAIL = 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"'
+
+/**
+ * GET /metrics on the main port: only with METRICS_TOKEN set, to that bearer
+ * token (403 without one, 401 for a wrong or missing one), and counted per IP
+ * like any caller without a key.
+ */
 export default fp<MetricsConfig>(async (app, options) => {
   const metrics = new Metrics()
   app.decorate('metrics', metrics)
@@ -47,10 +56,29 @@ export default fp<MetricsConfig>(async (app, options) => {
     metrics.requestDuration.observe(labels, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true }, config: { public: true, rateLimit: false } }, async (request, reply) => {
-    if (options.token !== undefined && !isMetricsToken(bearerToken(request.headers.authorization))) {
-      throw new GatewayError('unauthorized', 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"')
+  async function scrape (request: FastifyRequest, reply: FastifyReply, tokenNeeded: boolean): Promise<FastifyReply> {
+    if (tokenNeeded && !isMetricsToken(bearerToken(request.headers.authorization))) {
+      throw new GatewayError('unauthorized', UNAUTHORIZED_DETAIL)
     }
     return await reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  }
+
+  // The rate limiter is registered after this plugin (after auth, which it
+  // follows, and pressure, which needs app.metrics), so it does not see this
+  // route declared: its rule is taken once the app is ready. Auth passes this
+  // public route by, so every scrape is counted by IP, the limit of any
+  // caller without a key (RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE).
+  let limit: onRequestAsyncHookHandler | undefined
+  app.addHook('onReady', async () => {
+    if (!app.hasDecorator('rateLimit')) throw new Error('GET /metrics needs the rate-limit plugin registered')
+    limit = app.rateLimit() as onRequestAsyncHookHandler
+  })
+  app.get('/metrics', {
+    schema: { hide: true },
+    config: { public: true, rateLimit: false },
+    onRequest: async function (request, reply) { await limit?.call(this, request, reply) }
+  }, async (request, reply) => {
+    if (options.token === undefined) throw new GatewayError('forbidden', OFF_DETAIL)
+    return await scrape(request, reply, true)
   })
 }, { name: 'metrics' })

@@ -58,12 +58,6 @@ t.test('GET /metrics is Prometheus text that moves with traffic', async (t) => {
   t.notOk(/order|tenant|key=/.test(labels.replace(/route="[^"]*"/g, '')), 'no per-order, per-tenant or per-key labels')
 })
 
-t.test('METRICS_TOKEN protects /metrics', async (t) => {
-  const gw = await gateway(t, { env: { METRICS_TOKEN: 'metrics-token-0123456789' } })
-  t.equal((await gw.app.inject({ url: '/metrics' })).statusCode, 401)
-  t.equal((await gw.app.inject({ url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } })).statusCode, 200)
-})
-
 t.test('under event-loop pressure the gateway sheds load with 503 overloaded, but /health answers', async (t) => {
   const gw = await gateway(t, { env: { MAX_EVENT_LOOP_DELAY_MS: '10' } })
   const end = Date.now() + 1200

@@ -1,0 +1,44 @@
+import t from 'tap'
+import { METRICS_TOKEN, gateway } from '../helper.js'
+
+const withToken = { authorization: `Bearer ${METRICS_TOKEN}` }
+
+t.test('without METRICS_TOKEN, GET /metrics on the main port is 403 forbidden, saying how to turn it on', async (t) => {
+  const gw = await gateway(t, { env: { METRICS_TOKEN: '' } })
+  for (const headers of [{}, { authorization: `Bearer ${gw.key}` }, { authorization: 'Bearer anything-at-all-0123456789' }]) {
+    const res = await gw.app.inject({ url: '/metrics', headers })
+    t.equal(res.statusCode, 403)
+    t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
+    t.match(res.json(), { code: 'forbidden', detail: /METRICS_TOKEN.*METRICS_PORT/ })
+    t.notMatch(res.body, /smm_/, 'no metric leaks')
+  }
+})
+
+t.test('with METRICS_TOKEN, GET /metrics on the main port needs that bearer token: 401 without it, 200 with it', async (t) => {
+  const gw = await gateway(t)
+  for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: `Bearer ${gw.key}` }, { 'x-api-key': METRICS_TOKEN }]) {
+    const res = await gw.app.inject({ url: '/metrics', headers })
+    t.equal(res.statusCode, 401, JSON.stringify(Object.keys(headers)))
+    t.match(res.json(), { code: 'unauthorized', detail: /Authorization: Bearer <METRICS_TOKEN>/ })
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="smm-gateway"')
+  }
+  const res = await gw.app.inject({ url: '/metrics', headers: withToken })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain/)
+  t.match(res.body, /# TYPE smm_http_requests_total counter/)
+})
+
+t.test('main-port scrapes past the per-IP limit get 429, a wrong or missing token counted like any caller without a key', async (t) => {
+  const gw = await gateway(t, { env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '3' } })
+  t.equal((await gw.app.inject({ url: '/metrics' })).statusCode, 401)
+  t.equal((await gw.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong-token-0123456789abcdef' } })).statusCode, 401)
+  t.equal((await gw.app.inject({ url: '/metrics', headers: withToken })).statusCode, 200)
+  for (const headers of [withToken, {}]) {
+    const res = await gw.app.inject({ url: '/metrics', headers })
+    t.equal(res.statusCode, 429)
+    t.match(res.json(), { code: 'rate_limited' })
+    t.ok(Number(res.headers['retry-after']) >= 1, 'with Retry-After')
+  }
+  t.equal((await gw.app.inject({ url: '/metrics', headers: withToken, remoteAddress: '10.0.0.2' })).statusCode, 200, 'another IP has its own count')
+  t.equal((await gw.request({ url: '/me' })).statusCode, 200, 'the tenant is counted apart and still served')
+})
