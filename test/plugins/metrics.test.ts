@@ -1,7 +1,24 @@
 import t from 'tap'
 import { METRICS_TOKEN, gateway } from '../helper.js'
+import type { Clock } from '../../src/clock.js'
 
 const withToken = { authorization: `Bearer ${METRICS_TOKEN}` }
+
+/** The value of an unlabelled sample, e.g. `smm_metrics_renders_total 1`. */
+function sample (text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '))
+  return line === undefined ? undefined : Number(line.slice(name.length + 1))
+}
+
+/**
+ * A clock whose monotonic reading moves only when the test moves it
+ * (fixtures/time.ts `testClock()` keeps running with real time, so "within a
+ * second" would depend on how fast the machine is). Wall time is the system's.
+ */
+function steppedClock (): Clock & { advance: (ms: number) => void } {
+  let monotonic = performance.now()
+  return { now: () => Date.now(), monotonic: () => monotonic, advance: (ms) => { monotonic += ms } }
+}
 
 t.test('without METRICS_TOKEN, GET /metrics on the main port is 403 forbidden, saying how to turn it on', async (t) => {
   const gw = await gateway(t, { env: { METRICS_TOKEN: '' } })
@@ -26,6 +43,23 @@ t.test('with METRICS_TOKEN, GET /metrics on the main port needs that bearer toke
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/plain/)
   t.match(res.body, /# TYPE smm_http_requests_total counter/)
+})
+
+t.test('scrapes within a second share one rendering; a scrape a second later renders again', async (t) => {
+  const clock = steppedClock()
+  const gw = await gateway(t, { clock })
+  const bodies = await Promise.all(Array.from({ length: 30 }, async () => await gw.metrics()))
+  t.equal(new Set(bodies).size, 1, '30 concurrent scrapes, one body')
+  t.equal(sample(bodies[0] ?? '', 'smm_metrics_renders_total'), 1, 'rendered once')
+
+  t.equal((await gw.request({ url: '/me' })).statusCode, 200)
+  clock.advance(999)
+  t.equal(await gw.metrics(), bodies[0], 'still the same bytes within the second, traffic or not')
+
+  clock.advance(1)
+  const next = await gw.metrics()
+  t.equal(sample(next, 'smm_metrics_renders_total'), 2, 'rendered again')
+  t.match(next, /smm_http_requests_total\{method="GET",route="\/me",status="200"\} 1/, 'with the traffic since')
 })
 
 t.test('main-port scrapes past the per-IP limit get 429, a wrong or missing token counted like any caller without a key', async (t) => {

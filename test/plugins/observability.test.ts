@@ -1,5 +1,6 @@
 import t from 'tap'
 import { METRICS_TOKEN, gateway } from '../helper.js'
+import { testClock } from '../fixtures/time.js'
 
 function metric (text: string, name: string, labels: Record<string, string> = {}): number {
   const line = text.split('\n').find((l) => l.startsWith(name + '{') || l.startsWith(name + ' ')
@@ -33,13 +34,15 @@ t.test('logs are JSON lines with request ids and no secrets', async (t) => {
 })
 
 t.test('GET /metrics is Prometheus text that moves with traffic', async (t) => {
-  const gw = await gateway(t)
+  const clock = testClock()
+  const gw = await gateway(t, { clock })
   const before = await gw.metrics()
   t.match(before, /# TYPE smm_http_requests_total counter/)
   await gw.request({ url: '/services' })
   await gw.request({ url: '/services' })
   await gw.request({ method: 'POST', url: '/orders', payload: { service: 987654, link: 'https://a.b/c', quantity: 100 } })
   await gw.request({ url: '/orders?ids=1,2' })
+  clock.advance(1000) // past the rendering the first scrape made (metrics.ts renders at most once a second)
   const res = await gw.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/plain/)
