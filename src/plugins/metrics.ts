@@ -1,14 +1,22 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { AddressInfo } from 'node:net'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { MetricsConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
+import problemHandler, { ROUTER_OPTIONS, clientErrorHandler } from '../problems/handler.js'
+import { requestId } from './request-id.js'
 import { bearerToken, secretMatcher } from '../tenancy/bearer.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics
+    /**
+     * Where the METRICS_PORT listener listens, once it does (it starts when
+     * the app listens; it rejects if it cannot); undefined without METRICS_PORT.
+     */
+    metricsListener: Promise<AddressInfo> | undefined
   }
 }
 
@@ -47,7 +55,7 @@ export interface MetricsOptions extends MetricsConfig {
 
 /**
  * The registry's text, rendered at most once a second: every scrape within a
- * second of a rendering (concurrent or not) gets its bytes.
+ * second of a rendering (concurrent or not, from either port) gets its bytes.
  * A full rendering walks every series and was 150 KB; rendered per scrape, 30
  * scrape loops held the event loop long enough to slow tenants' requests
  * a hundredfold.
@@ -75,7 +83,9 @@ const UNAUTHORIZED_DETAIL = 'GET /metrics needs "Authorization: Bearer <METRICS_
 /**
  * GET /metrics on the main port: only with METRICS_TOKEN set, to that bearer
  * token (403 without one, 401 for a wrong or missing one), and counted per IP
- * like any caller without a key.
+ * like any caller without a key. With METRICS_PORT, a listener of its own on
+ * METRICS_HOST serves GET /metrics and nothing else, with the token only when
+ * one is set; it listens once the app does and closes with it.
  */
 export default fp<MetricsOptions>(async (app, options) => {
   const metrics = new Metrics()
@@ -114,5 +124,44 @@ export default fp<MetricsOptions>(async (app, options) => {
   }, async (request, reply) => {
     if (options.token === undefined) throw new GatewayError('forbidden', OFF_DETAIL)
     return await scrape(request, reply, true)
+  })
+
+  if (options.port === undefined) {
+    app.decorate('metricsListener', undefined)
+    return
+  }
+  const { port, host } = options
+  let listening!: { resolve: (address: AddressInfo) => void, reject: (err: unknown) => void }
+  const address = new Promise<AddressInfo>((resolve, reject) => { listening = { resolve, reject } })
+  address.catch(() => {}) // nobody need wait for it; a failure is logged below
+  app.decorate('metricsListener', address)
+  let listener: FastifyInstance | undefined
+  let started: Promise<unknown> | undefined
+  app.addHook('onListen', async () => {
+    const own = Fastify({
+      loggerInstance: app.log.child({ listener: 'metrics' }),
+      genReqId: requestId,
+      logController: new LogController({ requestIdLogLabel: 'requestId' }),
+      clientErrorHandler,
+      routerOptions: ROUTER_OPTIONS
+    })
+    own.decorate('metrics', metrics)
+    await own.register(problemHandler)
+    own.get('/metrics', async (request, reply) => await scrape(request, reply, options.token !== undefined))
+    listener = own
+    started = own.listen({ host, port }).then(() => {
+      const bound = own.server.address() as AddressInfo
+      app.log.info({ address: bound.address, port: bound.port }, 'metrics listener listening')
+      listening.resolve(bound)
+    }, (err: unknown) => {
+      app.log.error({ err }, `the metrics listener cannot listen on ${host}:${port} (METRICS_HOST, METRICS_PORT); GET /metrics is not served there`)
+      listening.reject(err)
+    })
+    await started
+  })
+  app.addHook('onClose', async () => {
+    listening.reject(new Error('the app closed before it listened'))
+    await started
+    await listener?.close()
   })
 }, { name: 'metrics' })

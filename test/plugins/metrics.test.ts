@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import t from 'tap'
 import { METRICS_TOKEN, gateway } from '../helper.js'
 import type { Clock } from '../../src/clock.js'
@@ -43,6 +44,62 @@ t.test('with METRICS_TOKEN, GET /metrics on the main port needs that bearer toke
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/plain/)
   t.match(res.body, /# TYPE smm_http_requests_total counter/)
+})
+
+t.test('METRICS_PORT=0: a listener of its own on 127.0.0.1 serves GET /metrics over HTTP and nothing else; the main port refuses', async (t) => {
+  const gw = await gateway(t, { env: { METRICS_TOKEN: '', METRICS_PORT: '0' } })
+  await gw.app.listen({ host: '127.0.0.1', port: 0 })
+  const main = gw.app.server.address()
+  if (main === null || typeof main === 'string') throw new Error('the app listens on TCP')
+  const address = await gw.app.metricsListener
+  if (address === undefined) throw new Error('METRICS_PORT is set')
+  t.equal(address.address, '127.0.0.1', 'METRICS_HOST by default')
+  t.not(address.port, main.port, 'a port of its own')
+  const base = `http://127.0.0.1:${address.port}`
+
+  const scrape = await fetch(`${base}/metrics`)
+  t.equal(scrape.status, 200, 'no token needed there when METRICS_TOKEN is unset')
+  t.match(scrape.headers.get('content-type'), /^text\/plain/)
+  t.match(await scrape.text(), /# TYPE smm_http_requests_total counter/)
+
+  for (const path of ['/health', '/services', '/orders', '/docs', '/metrics/x']) {
+    const res = await fetch(base + path, { headers: { authorization: `Bearer ${gw.key}` } })
+    t.equal(res.status, 404, `${path} is not served there`)
+    t.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8')
+    t.match(await res.json(), { code: 'route_not_found' })
+  }
+
+  const refused = await fetch(`http://127.0.0.1:${main.port}/metrics`)
+  t.equal(refused.status, 403, 'the main port still refuses')
+  t.match(await refused.json(), { code: 'forbidden' })
+  t.equal((await fetch(`http://127.0.0.1:${main.port}/health`)).status, 200, 'the main port serves the rest')
+
+  await gw.app.close()
+  await t.rejects(fetch(`${base}/metrics`), 'the listener closes with the app')
+})
+
+t.test('METRICS_PORT with METRICS_TOKEN: the listener of its own needs the token too', async (t) => {
+  const gw = await gateway(t, { env: { METRICS_PORT: '0' } })
+  await gw.app.listen({ host: '127.0.0.1', port: 0 })
+  const address = await gw.app.metricsListener
+  const url = `http://127.0.0.1:${address?.port ?? 0}/metrics`
+  const missing = await fetch(url)
+  t.equal(missing.status, 401)
+  t.match(await missing.json(), { code: 'unauthorized' })
+  t.equal((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789abcdef' } })).status, 401)
+  t.equal((await fetch(url, { headers: withToken })).status, 200)
+})
+
+t.test('a METRICS_PORT already taken: metricsListener rejects, the log names the port, the app still serves', async (t) => {
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { taken.close() })
+  const port = (taken.address() as { port: number }).port
+  const gw = await gateway(t, { env: { METRICS_PORT: String(port) } })
+  await gw.app.listen({ host: '127.0.0.1', port: 0 })
+  await t.rejects(async () => { await gw.app.metricsListener }, { code: 'EADDRINUSE' })
+  t.ok(gw.logs.some((line) => line.includes(`cannot listen on 127.0.0.1:${port}`)), 'logged for the operator')
+  t.equal((await gw.request({ url: '/me' })).statusCode, 200)
 })
 
 t.test('scrapes within a second share one rendering; a scrape a second later renders again', async (t) => {
