@@ -88,7 +88,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(inFlight)
   await app.register(edges, server)
   await app.register(problemHandler)
-  await app.register(metrics, config.metrics)
+  await app.register(metrics, { ...config.metrics, clock })
   await app.register(pressure, config.pressure)
   await app.register(openapi)
   await app.register(storePlugin, { store, owned: deps.store === undefined })

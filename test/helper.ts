@@ -10,6 +10,8 @@ import { ALL_SCOPES, type NewTenant, type Tenant } from '../src/store/types.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
 
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
+/** Every gateway a test starts serves GET /metrics on its main port to this (`METRICS_TOKEN: ''` turns that off). */
+export const METRICS_TOKEN = 'metrics-token-0123456789abcdef'
 
 /**
  * Load shedding on event-loop delay guards a production process; on a busy
@@ -41,6 +43,8 @@ export interface Gateway {
    * tenant gets in production, DEFAULT_SCOPES, is tested through the admin routes).
    */
   addTenant: (input?: Partial<NewTenant>) => Promise<{ tenant: Tenant, key: string, request: (options: InjectOptions) => Promise<LightMyRequestResponse> }>
+  /** GET /metrics on the main port with METRICS_TOKEN: the Prometheus text (a rendering is shared for a second; move a test clock on between scrapes). */
+  metrics: () => Promise<string>
 }
 
 export interface GatewayOptions {
@@ -85,6 +89,7 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     sim: { progressMs: 60_000, ...options.sim },
     env: {
       ADMIN_TOKEN,
+      METRICS_TOKEN,
       LOG_LEVEL: 'debug',
       // The simulator shares the test's event loop: on a busy machine a crowd of
       // injects keeps it from reading the panel's answer for seconds (300 cold
@@ -110,5 +115,10 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     const { tenant, key } = await createTenant(app.store, { name: 'tenant', scopes: [...ALL_SCOPES], ...input }, app.authenticator)
     return { tenant, key: key.key, request: bound(app, key.key) }
   }
-  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant }
+  const metrics = async (): Promise<string> => {
+    const res = await bound(app, config.metrics.token ?? '')({ url: '/metrics' })
+    if (res.statusCode !== 200) throw new Error(`GET /metrics answered ${res.statusCode}: ${res.body}`)
+    return res.body
+  }
+  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant, metrics }
 }

@@ -37,7 +37,7 @@ t.test('an add whose answer is lost: 502 upstream_outcome_unknown with the order
   t.match((await gw.request({ url: `/orders/${orderId as number}` })).json(), { id: orderId, status: 'unknown' })
   const refill = await gw.request({ method: 'POST', url: `/orders/${orderId as number}/refill` })
   t.equal(refill.json().code, 'order_outcome_unknown')
-  t.match(await (await gw.app.inject({ url: '/metrics' })).body, /smm_orders_unknown_total\{reason="answer_lost"\} 1/)
+  t.match(await gw.metrics(), /smm_orders_unknown_total\{reason="answer_lost"\} 1/)
 
   const listed = (await gw.app.inject({ url: '/admin/orders', headers: admin })).json()
   t.match(listed.items, [{ id: orderId, state: 'unknown', tenantId: gw.tenant.id, request: { link: 'https://a.b/lost' } }])
@@ -118,7 +118,7 @@ t.test('a panel restarted with its ids starting over never mixes two tenants\' o
   t.equal((await bob.request({ url: `/orders/${placedA.id as number}` })).statusCode, 404)
   t.equal((await alice.request({ method: 'POST', url: `/orders/${placedA.id as number}/cancel` })).json().code, 'order_not_on_panel')
   t.equal(reborn.calls('cancel'), 0)
-  t.match(await (await gw.app.inject({ url: '/metrics' })).body, /smm_panel_order_id_reused_total 1/)
+  t.match(await gw.metrics(), /smm_panel_order_id_reused_total 1/)
   t.ok(gw.logs.some((line) => line.includes('handed out an order id it had given before')), 'logged for the operator')
 })
 

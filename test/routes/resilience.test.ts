@@ -89,7 +89,7 @@ t.test('an open circuit answers 503 with Retry-After at once without calling the
   t.equal(ready.statusCode, 503)
   t.match(ready.json(), { status: 'not_ready', checks: { upstream: { ok: false }, breaker: { ok: false, detail: 'open' } } })
   t.equal(gw.sim.calls(), calls, '/ready did not probe the panel while open')
-  t.match((await gw.app.inject({ url: '/metrics' })).body, /^smm_upstream_breaker_state 2$/m, 'the gauge says open')
+  t.match(await gw.metrics(), /^smm_upstream_breaker_state 2$/m, 'the gauge says open')
 
   gw.sim.setFault(null)
   coolDown(clock)
