@@ -15,7 +15,7 @@ import edges from './plugins/edges.js'
 import inFlight from './plugins/in-flight.js'
 import metrics from './plugins/metrics.js'
 import pressure from './plugins/pressure.js'
-import { requestId } from './plugins/request-id.js'
+import { requestIds } from './plugins/request-id.js'
 import openapi from './plugins/openapi.js'
 import auth from './tenancy/auth.js'
 import panelPlugin from './upstream/plugin.js'
@@ -53,7 +53,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     logger: loggerOptions(server, deps.logStream, configuredSecrets(config)),
     bodyLimit: server.bodyLimitBytes,
     requestIdHeader: false,
-    genReqId: requestId,
+    genReqId: requestIds(configuredSecrets(config)),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
