@@ -9,13 +9,13 @@ import rateLimit from './plugins/rate-limit.js'
 import redisPlugin, { type SharedRedis } from './plugins/redis.js'
 import authInvalidations from './tenancy/invalidations.js'
 import { validatorCompiler } from './plugins/validation.js'
-import { loggerOptions } from './plugins/logger.js'
+import { configuredSecrets, loggerOptions } from './plugins/logger.js'
 import problemHandler, { ROUTER_OPTIONS, clientErrorHandler, frameworkErrors } from './problems/handler.js'
 import edges from './plugins/edges.js'
 import inFlight from './plugins/in-flight.js'
 import metrics from './plugins/metrics.js'
 import pressure from './plugins/pressure.js'
-import { requestId } from './plugins/request-id.js'
+import { requestIds } from './plugins/request-id.js'
 import openapi from './plugins/openapi.js'
 import auth from './tenancy/auth.js'
 import panelPlugin from './upstream/plugin.js'
@@ -50,10 +50,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   const { server } = config
   const clock = deps.clock ?? SYSTEM_CLOCK
   const app = Fastify({
-    logger: loggerOptions(server, deps.logStream),
+    logger: loggerOptions(server, deps.logStream, configuredSecrets(config)),
     bodyLimit: server.bodyLimitBytes,
     requestIdHeader: false,
-    genReqId: requestId,
+    genReqId: requestIds(configuredSecrets(config)),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     frameworkErrors,
