@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
@@ -6,7 +7,6 @@ import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { MetricsConfig } from '../config.js'
 import { GatewayError } from '../problems/errors.js'
 import problemHandler, { ROUTER_OPTIONS, clientErrorHandler } from '../problems/handler.js'
-import { requestId } from './request-id.js'
 import { bearerToken, secretMatcher } from '../tenancy/bearer.js'
 
 declare module 'fastify' {
@@ -141,7 +141,8 @@ export default fp<MetricsOptions>(async (app, options) => {
   app.addHook('onListen', async () => {
     const own = Fastify({
       loggerInstance: app.log.child({ listener: 'metrics' }),
-      genReqId: requestId,
+      // Its own ids: nothing a scraper sends is echoed or logged.
+      genReqId: () => randomUUID(),
       logController: new LogController({ requestIdLogLabel: 'requestId' }),
       clientErrorHandler,
       routerOptions: ROUTER_OPTIONS
