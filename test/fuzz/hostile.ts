@@ -95,7 +95,7 @@ export function parseAnswer (data: Buffer, method: string): Omit<RawAnswer, 'err
 }
 
 export interface SendOptions {
-  /** The connection is given up after this long without its end (a guard, not an assertion): default 20 s. */
+  /** The connection is given up this long after it was opened if the server has not ended it (a guard, not an assertion): default 20 s. */
   timeoutMs?: number
   /** Write the bytes in pieces this far apart (slow bodies); default all at once. */
   trickle?: { pieceBytes: number, everyMs: number }
@@ -114,11 +114,12 @@ export async function sendRaw (port: number, bytes: Buffer, method: string, opti
       if (done) return
       done = true
       clearInterval(trickle)
+      clearTimeout(guard)
       socket.destroy()
       const answer = parseAnswer(Buffer.concat(received), method)
       resolve({ ...answer, ...(error === undefined ? {} : { error }), ms: performance.now() - started })
     }
-    socket.setTimeout(options.timeoutMs ?? 20_000, () => { error = 'no end within the client guard'; finish() })
+    const guard = setTimeout(() => { error = 'no end within the client guard'; finish() }, options.timeoutMs ?? 20_000)
     socket.on('data', (chunk: Buffer) => { received.push(chunk) })
     socket.on('end', finish)
     socket.on('close', finish)
