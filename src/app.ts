@@ -46,6 +46,10 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
 }
 
+// How often Node looks for requests past their headers or request timeout
+// (its default, 30 s, lets a timeout fire up to that much late).
+const TIMEOUT_CHECK_INTERVAL_MS = 1000
+
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const { server } = config
   const clock = deps.clock ?? SYSTEM_CLOCK
@@ -59,8 +63,14 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     frameworkErrors,
     clientErrorHandler,
     trustProxy: typeof server.trustProxy === 'number' ? trustHops(server.trustProxy) : server.trustProxy,
-    routerOptions: ROUTER_OPTIONS
+    routerOptions: ROUTER_OPTIONS,
+    // Slow clients: headers and body must arrive in time (408 from
+    // clientErrorHandler), and an idle kept-alive connection is let go.
+    requestTimeout: server.requestTimeoutMs,
+    keepAliveTimeout: server.keepAliveTimeoutMs,
+    http: { requestTimeout: server.requestTimeoutMs, headersTimeout: server.headersTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.maxConnections = server.maxConnections
   app.setValidatorCompiler(validatorCompiler())
 
   const store = deps.store ?? await openStore(config.store, { logger: app.log })
