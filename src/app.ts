@@ -81,8 +81,11 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // hangs up (return503OnClosing covers requests that arrive meanwhile).
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close')
+  // An answer sent before the body was read (401, 403, 413, 415...) ends the
+  // connection too: kept alive, Node would go on reading whatever the client
+  // trickles in, until the request timeout.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (closing || !request.raw.complete) reply.header('connection', 'close')
     done(null, payload)
   })
 

@@ -118,6 +118,32 @@ t.test('headers never finished within HEADERS_TIMEOUT_MS are cut with a 408 and 
   t.pass('closed')
 })
 
+t.test('an answer sent before the body was read ends the connection: a trickling client is not held', async (t) => {
+  // Neither timeout could close these connections within the test: closing them is the answer's doing.
+  // Bodies the trickle would take hours to finish, within BODY_LIMIT_BYTES (256 KiB) unless the case is about it.
+  const { gw, port } = await listening(t, { ...SMALL, REQUEST_TIMEOUT_MS: NEVER, HEADERS_TIMEOUT_MS: NEVER })
+  const json = { 'content-type': 'application/json', 'content-length': 200_000 }
+  const cases: Array<[string, string, number, string]> = [
+    ['no key', head('POST', '/orders', json), 401, 'unauthorized'],
+    ['a wrong key', head('POST', '/orders', { ...json, authorization: 'Bearer sgw_AAAAAAAA_' + 'A'.repeat(43) }), 401, 'unauthorized'],
+    ['a body over BODY_LIMIT_BYTES', head('POST', '/orders', { ...json, authorization: `Bearer ${gw.key}`, 'content-length': 300_000 }), 413, 'payload_too_large'],
+    ['a body that is not JSON', head('POST', '/orders', { authorization: `Bearer ${gw.key}`, 'content-type': 'text/plain', 'content-length': 200_000 }), 415, 'unsupported_media_type']
+  ]
+  await Promise.all(cases.map(async ([what, request, status, code]) => {
+    const c = await client(t, port)
+    c.trickle(request + '{"service":')
+    const res = await answered(c, what)
+    t.equal(res.status, status, `${what}: ${status}`)
+    t.match(JSON.parse(res.body), { code }, `${what}: ${code}`)
+    t.equal(res.headers.connection, 'close', `${what}: the answer says the connection ends`)
+    await c.closed
+    t.pass(`${what}: the server let go while the client kept sending`)
+  }))
+  await serverHoldsNone(gw)
+  t.pass('the server holds none of them')
+  t.equal(gw.sim.calls(), 0)
+})
+
 /** Resolves once the server holds no client connection (its own count, taken as sockets close). */
 async function serverHoldsNone (gw: Gateway): Promise<void> {
   const count = async (): Promise<number> => await new Promise((resolve, reject) => {
