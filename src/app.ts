@@ -72,6 +72,9 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.server.maxConnections = server.maxConnections
   app.setValidatorCompiler(validatorCompiler())
+  if (server.trustProxy === true) {
+    app.log.warn('TRUST_PROXY=true believes any client\'s own X-Forwarded-For, so per-IP limits can be dodged; set the number of proxies in front (TRUST_PROXY=1) or their addresses (TRUST_PROXY=10.0.0.0/8)')
+  }
 
   const store = deps.store ?? await openStore(config.store, { logger: app.log })
 
