@@ -86,9 +86,10 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   app.addHook('preClose', async () => { closing = true })
   // An answer sent before the body was read (401, 403, 413, 415...) ends the
   // connection too: kept alive, Node would go on reading whatever the client
-  // trickles in, until the request timeout.
+  // trickles in, until the request timeout. (`=== false`: app.inject's
+  // requests have no `complete`.)
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (closing || !request.raw.complete) reply.header('connection', 'close')
+    if (closing || request.raw.complete === false) reply.header('connection', 'close')
     done(null, payload)
   })
 

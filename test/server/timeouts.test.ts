@@ -144,6 +144,17 @@ t.test('an answer sent before the body was read ends the connection: a trickling
   t.equal(gw.sim.calls(), 0)
 })
 
+t.test('an answer to a request whose body was read keeps the connection alive', async (t) => {
+  const { gw, port } = await listening(t, SMALL)
+  const c = await client(t, port)
+  const body = JSON.stringify({ service: 999_999, link: 'https://instagram.com/p/x', quantity: 100 })
+  c.socket.write(head('POST', '/orders', { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) + body)
+  const res = await answered(c, 'the order')
+  t.equal(res.status, 422, 'refused for its unknown service, after the body was read')
+  t.equal(res.headers.connection, 'keep-alive')
+  t.equal((await gw.request({ url: '/services' })).headers.connection, 'keep-alive', 'and so does app.inject, whose requests have no `complete`')
+})
+
 /** Resolves once the server holds no client connection (its own count, taken as sockets close). */
 async function serverHoldsNone (gw: Gateway): Promise<void> {
   const count = async (): Promise<number> => await new Promise((resolve, reject) => {
