@@ -46,6 +46,10 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
 }
 
+// How often Node looks for requests past their headers or request timeout
+// (its default, 30 s, lets a timeout fire up to that much late).
+const TIMEOUT_CHECK_INTERVAL_MS = 1000
+
 export async function buildApp (config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const { server } = config
   const clock = deps.clock ?? SYSTEM_CLOCK
@@ -59,9 +63,18 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     frameworkErrors,
     clientErrorHandler,
     trustProxy: typeof server.trustProxy === 'number' ? trustHops(server.trustProxy) : server.trustProxy,
-    routerOptions: ROUTER_OPTIONS
+    routerOptions: ROUTER_OPTIONS,
+    // Slow clients: headers and body must arrive in time (408 from
+    // clientErrorHandler), and an idle kept-alive connection is let go.
+    requestTimeout: server.requestTimeoutMs,
+    keepAliveTimeout: server.keepAliveTimeoutMs,
+    http: { requestTimeout: server.requestTimeoutMs, headersTimeout: server.headersTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.maxConnections = server.maxConnections
   app.setValidatorCompiler(validatorCompiler())
+  if (server.trustProxy === true) {
+    app.log.warn('TRUST_PROXY=true believes any client\'s own X-Forwarded-For, so per-IP limits can be dodged; set the number of proxies in front (TRUST_PROXY=1) or their addresses (TRUST_PROXY=10.0.0.0/8)')
+  }
 
   const store = deps.store ?? await openStore(config.store, { logger: app.log })
 
@@ -71,8 +84,12 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // hangs up (return503OnClosing covers requests that arrive meanwhile).
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close')
+  // An answer sent before the body was read (401, 403, 413, 415...) ends the
+  // connection too: kept alive, Node would go on reading whatever the client
+  // trickles in, until the request timeout. (`=== false`: app.inject's
+  // requests have no `complete`.)
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (closing || request.raw.complete === false) reply.header('connection', 'close')
     done(null, payload)
   })
 

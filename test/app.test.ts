@@ -90,3 +90,13 @@ t.test('the panel key never appears in a response or a log line', async (t) => {
   t.notOk(logs.includes(gw.sim.key), 'no log line has the panel key')
   t.notOk(logs.includes(gw.key), 'no log line has the client key')
 })
+
+t.test('TRUST_PROXY=true is warned against at start-up, once; a hop count is not', async (t) => {
+  const warnings = (logs: string[]): Array<{ msg: string }> => logs.map((line) => JSON.parse(line)).filter((line) => line.level === 40 && /TRUST_PROXY/.test(line.msg))
+  const trusting = await gateway(t, { env: { TRUST_PROXY: 'true' } })
+  const lines = warnings(trusting.logs)
+  t.equal(lines.length, 1, 'one warning line')
+  t.match(lines[0]?.msg, /X-Forwarded-For/)
+  t.match(lines[0]?.msg, /TRUST_PROXY=1/, 'it recommends a hop count')
+  t.same(warnings((await gateway(t, { env: { TRUST_PROXY: '1' } })).logs), [], 'TRUST_PROXY=1 is not warned against')
+})

@@ -9,6 +9,9 @@ import { isStoreUnavailable } from '../store/errors.js'
 // Seconds a client should wait after a store outage: pg's pool reconnects on the next query.
 const STORE_RETRY_AFTER_SECONDS = 2
 
+// How long a refused connection may take to be sent its answer before it is dropped.
+const CLIENT_ERROR_LINGER_MS = 5000
+
 /**
  * How paths are matched: by Fastify's router (buildApp's `routerOptions`) and
  * by the copy below that tells a wrong method (405) from an unknown path
@@ -86,7 +89,12 @@ export function clientErrorHandler (err: Error & { code?: string }, socket: Sock
   const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request'
   const problem = new GatewayError(code)
   const body = JSON.stringify(toProblem(problem))
-  socket.end(`HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  // Ended, then closed outright once written: the HTTP server allows half-open
+  // sockets, and a client still sending after the FIN would hold this one.
+  // One that reads nothing (so the answer never leaves) is dropped after a while.
+  socket.end(`HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy())
+  const linger = setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref()
+  socket.once('close', () => { clearTimeout(linger) })
 }
 
 const ALLOWED_CHECK: Router.HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
