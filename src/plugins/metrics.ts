@@ -39,6 +39,7 @@ export class Metrics {
   readonly panelIdReused = new Counter({ name: 'smm_panel_order_id_reused_total', help: 'Panel order ids handed out again for a new order (a reset or replaced panel); the older order is superseded', registers: [this.registry] })
   readonly renders = new Counter({ name: 'smm_metrics_renders_total', help: 'Renderings of this text for GET /metrics (at most one a second, shared by the scrapes within it)', registers: [this.registry] })
   readonly breakerState = new Gauge({ name: 'smm_upstream_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] })
+  readonly connectionsDropped = new Counter({ name: 'smm_connections_dropped_total', help: 'Client connections closed unanswered on arrival: MAX_CONNECTIONS were open', registers: [this.registry] })
   readonly keyLookups = new Counter({ name: 'smm_auth_key_lookups_total', help: 'Tenant keys looked up in the store (not answered from the auth cache), by result: valid, unknown, wrong_secret, revoked, disabled', labelNames: ['result'], registers: [this.registry] })
 
   constructor () {
@@ -93,6 +94,7 @@ export default fp<MetricsOptions>(async (app, options) => {
   app.decorate('metrics', metrics)
   const render = renderer(metrics, options.clock ?? SYSTEM_CLOCK)
   const isMetricsToken = secretMatcher(options.token)
+  app.server.on('drop', () => { metrics.connectionsDropped.inc() })
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.is404 ? 'not_found' : (request.routeOptions.url ?? 'unknown')

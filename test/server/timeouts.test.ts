@@ -183,7 +183,7 @@ t.test('an idle kept-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS', as
 })
 
 t.test('MAX_CONNECTIONS: one connection over the cap is closed unanswered, those under it are still served', async (t) => {
-  const { port } = await listening(t, { MAX_CONNECTIONS: '3', KEEP_ALIVE_TIMEOUT_MS: NEVER, REQUEST_TIMEOUT_MS: NEVER, HEADERS_TIMEOUT_MS: NEVER })
+  const { gw, port } = await listening(t, { MAX_CONNECTIONS: '3', KEEP_ALIVE_TIMEOUT_MS: NEVER, REQUEST_TIMEOUT_MS: NEVER, HEADERS_TIMEOUT_MS: NEVER })
   // Ordinary clients: the server's FIN closes them.
   const held = await Promise.all([1, 2, 3].map(async () => await client(t, port, { allowHalfOpen: false })))
   // An answer on each: the server has taken all three (a client's 'connect' comes before the server's accept).
@@ -198,6 +198,7 @@ t.test('MAX_CONNECTIONS: one connection over the cap is closed unanswered, those
   t.equal(extra.received(), '', 'the fourth connection got no answer')
   await extra.closed
   t.pass('the fourth connection was closed')
+  t.equal((await gw.app.metrics.connectionsDropped.get()).values[0]?.value, 1, 'and counted in smm_connections_dropped_total')
 
   for (const c of held) {
     const before = c.received().length
