@@ -316,8 +316,10 @@ function itemsOf (body: unknown, idMember: string): Array<[number, unknown]> | u
 /** The same error, marked: a write may have reached the panel, so it must not be repeated blindly. */
 export function withUnknownOutcome (error: GatewayError, action: string): GatewayError {
   if (error.outcomeUnknown) return error
-  return new GatewayError(error.code, `${error.message}; the ${action} may have reached the panel: check before repeating it`, {
+  const suffix = `; the ${action} may have reached the panel: check before repeating it`
+  return new GatewayError(error.code, error.message + suffix, {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
+    ...(error.operatorDetail === undefined ? {} : { operatorDetail: error.operatorDetail + suffix }),
     ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
     ...(error.extra === undefined ? {} : { extra: error.extra }),
     outcomeUnknown: true
