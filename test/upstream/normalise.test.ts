@@ -624,3 +624,16 @@ t.test('every normaliser returns or throws a GatewayError for any junk', async (
   }
   t.equal(bad, 0, `${inputs.length} inputs × ${normalisers.length} normalisers: only GatewayErrors`)
 })
+
+t.test('classify: a redirect\'s target (an internal host, a key in its query) is the operator\'s, never the tenant\'s', async (t) => {
+  const location = `https://admin.panel.internal:8443/login?next=%2Fapi%2Fv2&key=${encodeURIComponent(KEY)}`
+  for (const status of [301, 302, 303, 307, 308]) {
+    const error = errorOf(() => classifyAnswer({ statusCode: status, headers: { location }, body: '' }, [KEY]))
+    t.equal(error.code, 'upstream_invalid_response')
+    t.equal(error.message, `The panel redirected (HTTP ${status}): check PANEL_URL`, `${status}: no target in the detail`)
+    t.equal(error.operatorDetail, `The panel redirected (HTTP ${status} to https://admin.panel.internal:8443/login?next=%2Fapi%2Fv2&key=[redacted]): check PANEL_URL`, `${status}: the operator sees where, without the key`)
+  }
+  const maintenance = errorOf(() => classifyAnswer({ statusCode: 303, headers: { location: 'http://10.0.0.9/maintenance' }, body: '' }, [KEY]))
+  t.equal(maintenance.message, 'The panel redirected (HTTP 303): it is in maintenance')
+  t.match(maintenance.operatorDetail, /10\.0\.0\.9\/maintenance/)
+})
