@@ -637,3 +637,31 @@ t.test('classify: a redirect\'s target (an internal host, a key in its query) is
   t.equal(maintenance.message, 'The panel redirected (HTTP 303): it is in maintenance')
   t.match(maintenance.operatorDetail, /10\.0\.0\.9\/maintenance/)
 })
+
+t.test('successful answers: every panel string that reaches a response is scrubbed of the key', async (t) => {
+  const spliced = `${KEY.slice(0, 9)}\u200b${KEY.slice(9)}`
+  const [service] = normaliseServices([{
+    service: 1,
+    name: `Followers ${KEY}`,
+    type: `Default ${KEY.toUpperCase()}`,
+    category: `Instagram ${encodeURIComponent(KEY)}`,
+    rate: '1.5',
+    min: 10,
+    max: 100,
+    description: `${'x'.repeat(9995)} ${KEY}`
+  }], [KEY])
+  t.equal(service?.name, 'Followers [redacted]')
+  t.equal(service?.panelType, 'Default [redacted]')
+  t.equal(service?.category, 'Instagram [redacted]')
+  t.notOk(service?.description?.toLowerCase().includes(KEY.slice(0, 4).toLowerCase()), 'a key cut at the description\'s bound leaves no piece')
+  const status = normaliseStatus({ charge: '1', start_count: 3, status: `In progress ${spliced}`, remains: 5, currency: KEY }, 1, [KEY])
+  t.equal(status.status, 'In progress [redacted]')
+  t.equal(status.currency, '[redacted]', 'a currency is the key: 16 characters of it no more')
+  const many = normaliseStatusMany({ 1: { charge: '1', status: 'Pending', currency: KEY.slice(0, 16) } }, [1], [KEY]).get(1)
+  t.same(many?.ok === true ? many.value.currency : undefined, '[redacted]', 'multi status too')
+  t.same(normaliseBalance({ balance: '10', currency: KEY.toUpperCase() }, [KEY]), { balance: '10', currency: '[redacted]' })
+  t.same(normaliseRefillStatus({ status: `Completed ${KEY}` }, 1, [KEY]), { status: 'Completed [redacted]' })
+  const refills = normaliseRefillStatusMany([{ refill: 1, status: KEY }], [1], [KEY]).get(1)
+  t.same(refills?.ok === true ? refills.value : undefined, { status: '[redacted]' })
+  t.equal(normaliseServices([{ service: 2, name: 'Likes', rate: '1', category: 'C' }], [KEY])[0]?.name, 'Likes', 'other text is kept')
+})
