@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isFault } from './faults.js'
+import { isLeak } from './leaks.js'
 import { ORDER_STATUSES, type OrderStatus } from './orders.js'
 import type { Quirks } from './quirks.js'
 import { readBody, sendJson } from './http-util.js'
@@ -87,9 +88,21 @@ const ROUTES: Array<[method: string, path: RegExp, handler: Handler]> = [
     ctx.faults.set(fault, { times, actions: actions as string[] | undefined })
     return { fault, times: times ?? null, actions: actions ?? null }
   }],
+  ['POST', /^\/_sim\/leak$/, async (ctx, req) => {
+    const body = await jsonBody(req)
+    const leak = body.leak ?? null
+    if (leak !== null && !isLeak(leak)) throw new ControlError(400, `unknown leak: ${String(leak)}`)
+    const actions = body.actions
+    if (actions !== undefined && (!Array.isArray(actions) || actions.some((a) => typeof a !== 'string'))) {
+      throw new ControlError(400, 'actions must be an array of strings')
+    }
+    ctx.leaks.set(leak, { actions: actions as string[] | undefined })
+    return { leak, actions: actions ?? null }
+  }],
   ['GET', /^\/_sim\/calls$/, (ctx) => ({ total: ctx.calls.count(), byAction: ctx.calls.byAction() })],
   ['POST', /^\/_sim\/reset$/, (ctx) => {
     ctx.faults.set(null)
+    ctx.leaks.set(null)
     ctx.calls.reset()
     return { reset: true }
   }],

@@ -3,12 +3,14 @@ import { CallLog, type CallRecord } from './calls.js'
 import { defaultCatalog, generateCatalog, type SimService } from './catalog.js'
 import { createPanel, dialectBook, isDialect, type Dialect } from './dialects/index.js'
 import { FaultSwitch, type Fault, type FaultOptions } from './faults.js'
+import { LeakSwitch, type Leak } from './leaks.js'
 import { OrderBook, type OrderStatus, type SimOrder } from './orders.js'
 import type { Quirks } from './quirks.js'
 import { createSimServer, type SimContext } from './server.js'
 
 export { defaultCatalog, generateCatalog, SERVICE_TYPES, type ServiceType, type SimService } from './catalog.js'
 export { FAULTS, type Fault, type FaultOptions } from './faults.js'
+export { LEAKS, LEAK_REDIRECT, LEAK_URL, type Leak } from './leaks.js'
 export { DIALECTS, type Dialect } from './dialects/index.js'
 export { MESSAGES, RENTAL_ERRORS, SMARTPANEL_MESSAGES } from './messages.js'
 export { ORDER_STATUSES, type OrderStatus, type RefillStatus, type SimOrder } from './orders.js'
@@ -60,6 +62,8 @@ export interface Simulator {
   readonly key: string
   readonly dialect: Dialect
   setFault: (fault: Fault | null, options?: FaultOptions) => void
+  /** Answers that echo the key the call carried and the panel's internal addresses (see leaks.ts); null: none. */
+  setLeak: (leak: Leak | null, options?: { actions?: string[] }) => void
   setLatency: (ms: number) => void
   /** The standard dialect's variants; other dialects refuse any (RangeError). */
   setQuirks: (quirks: Quirks) => void
@@ -112,6 +116,7 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     book,
     panel,
     faults: new FaultSwitch(),
+    leaks: new LeakSwitch(),
     calls: new CallLog(clock.now),
     now: clock.now,
     latencyMs: checkLatency(options.latencyMs ?? 0)
@@ -133,6 +138,7 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     key,
     dialect,
     setFault: (fault, faultOptions) => ctx.faults.set(fault, faultOptions),
+    setLeak: (leak, leakOptions) => ctx.leaks.set(leak, leakOptions),
     setLatency: (ms) => { ctx.latencyMs = checkLatency(ms) },
     setQuirks: (quirks) => panel.setQuirks(quirks),
     setPhpNotices: (on) => panel.setPhpNotices(on),

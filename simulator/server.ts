@@ -4,6 +4,7 @@ import { handleControl } from './control.js'
 import type { Panel, PanelCall } from './dialects/index.js'
 import { HTML, readBody, send, sendReply } from './http-util.js'
 import { sendFault, type FaultSwitch } from './faults.js'
+import { leakInto, sendLeak, type LeakSwitch } from './leaks.js'
 import type { OrderBook } from './orders.js'
 import { LOGIN_PAGE, METHOD_NOT_ALLOWED_PAGE, NOT_FOUND_PAGE, PAYLOAD_TOO_LARGE_PAGE } from './pages.js'
 
@@ -13,6 +14,8 @@ export interface SimContext {
   /** The dialect's script: it checks the key and answers. */
   readonly panel: Panel
   readonly faults: FaultSwitch
+  /** Answers echoing the key and the panel's internal addresses (leaks.ts). */
+  readonly leaks: LeakSwitch
   readonly calls: CallLog
   /** The simulator's wall clock (ms since the epoch). */
   readonly now: () => number
@@ -87,7 +90,11 @@ export function createSimServer (ctx: SimContext): SimServer {
       const own = ctx.panel.fault(fault)
       return own === undefined ? sendFault(fault, req, res, hang, ctx.now()) : sendReply(res, own)
     }
-    sendReply(res, ctx.panel.call(call))
+    const leak = ctx.leaks.take(action === '' ? 'unknown' : action)
+    const key = call.fields.key ?? ''
+    if (leak === 'error' || leak === 'redirect') return sendLeak(leak, res, key)
+    const reply = ctx.panel.call(call)
+    sendReply(res, leak === 'answer' ? leakInto(reply, key) : reply)
   }
 
   async function route (req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -71,6 +71,11 @@ export interface GatewayErrorOptions {
   extra?: Record<string, unknown>
   /** A write (`add`, `refill`, `cancel`) may have reached the panel: do not repeat it blindly. */
   outcomeUnknown?: boolean
+  /**
+   * The detail as the operator's log has it: the panel's full text (its URLs,
+   * hosts, redirect targets), secrets scrubbed. Logged, never answered.
+   */
+  operatorDetail?: string
 }
 
 export class GatewayError extends Error {
@@ -80,6 +85,8 @@ export class GatewayError extends Error {
   readonly retryAfter: number | undefined
   readonly extra: Record<string, unknown> | undefined
   readonly outcomeUnknown: boolean
+  /** For the log only (see GatewayErrorOptions); toProblem never shows it. */
+  readonly operatorDetail: string | undefined
 
   constructor (code: ErrorCode, detail?: string, options: GatewayErrorOptions = {}) {
     super(detail ?? ERRORS[code].title, options.cause === undefined ? undefined : { cause: options.cause })
@@ -90,6 +97,7 @@ export class GatewayError extends Error {
     this.retryAfter = options.retryAfter
     this.extra = options.extra
     this.outcomeUnknown = options.outcomeUnknown ?? false
+    this.operatorDetail = options.operatorDetail
   }
 
   get isUpstream (): boolean {

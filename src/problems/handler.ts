@@ -69,10 +69,12 @@ export async function frameworkErrors (err: FastifyError, request: FastifyReques
 /** Counts, logs and sends a problem: the one way every refusal leaves. */
 async function sendProblem (request: FastifyRequest, reply: FastifyReply, problem: GatewayError): Promise<FastifyReply> {
   request.server.metrics.problems.inc({ code: problem.code })
+  // What the panel said in full (addresses kept, secrets scrubbed) is the operator's, for refusals too.
+  const operator = problem.operatorDetail === undefined ? {} : { operatorDetail: problem.operatorDetail }
   if (problem.statusCode >= 500) {
-    request.log.error({ err: problem, code: problem.code }, 'request failed')
+    request.log.error({ err: problem, code: problem.code, ...operator }, 'request failed')
   } else {
-    request.log.info({ code: problem.code }, 'request refused')
+    request.log.info({ code: problem.code, ...operator }, 'request refused')
   }
   if (problem.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(problem.retryAfter)))
   if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="smm-gateway"')

@@ -1,5 +1,6 @@
 import { GatewayError } from '../problems/errors.js'
-import { cleanText, errorBodyOf } from './panel-errors.js'
+import { errorBodyOf } from './panel-errors.js'
+import { operatorText } from './scrub.js'
 
 /** What came back over HTTP, before anything is made of it. */
 export interface PanelHttpAnswer {
@@ -107,7 +108,8 @@ export function findJson (trimmed: string): Parsed {
  * BOM, HTML notices: see findJson).
  *
  * - 3xx → `upstream_invalid_response` (redirects are not followed: PANEL_URL is
- *   wrong, or the panel sends us to its maintenance page);
+ *   wrong, or the panel sends us to its maintenance page); the target is in
+ *   `operatorDetail` only;
  * - 429 → `upstream_rate_limited` with `retryAfter`;
  * - 5xx → `upstream_server_error`, also when the page is HTML (a CDN's 502/503/52x):
  *   the status says the panel is down, which is the retryable, actionable fact;
@@ -129,12 +131,11 @@ export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly strin
   const startsLikeHtml = trimmed.startsWith('<')
 
   if (status >= 300 && status < 400) {
+    // Where the panel sends us is the operator's to know (an internal host, a login page with a token), not a tenant's.
     const location = headerValue(answer.headers, 'location')
-    const where = location === undefined ? '' : ` to ${cleanText(location, secrets)}`
-    if (location !== undefined && /maint/i.test(location)) {
-      return fail('upstream_invalid_response', `The panel redirected (HTTP ${status}${where}): it is in maintenance`)
-    }
-    return fail('upstream_invalid_response', `The panel redirected (HTTP ${status}${where}): check PANEL_URL`)
+    const where = location === undefined ? '' : ` to ${operatorText(location, secrets)}`
+    const why = location !== undefined && /maint/i.test(location) ? 'it is in maintenance' : 'check PANEL_URL'
+    return fail('upstream_invalid_response', `The panel redirected (HTTP ${status}): ${why}`, { operatorDetail: `The panel redirected (HTTP ${status}${where}): ${why}` })
   }
   if (status === 429) {
     return fail('upstream_rate_limited', 'The panel is rate limiting the gateway (HTTP 429)', { retryAfter: retryAfterSeconds(answer.headers) })
@@ -173,6 +174,6 @@ export function classifyAnswer (answer: PanelHttpAnswer, secrets: readonly strin
   return fail('upstream_invalid_response', `The panel answered HTTP ${status} with a body that is not JSON`)
 }
 
-function fail (code: ConstructorParameters<typeof GatewayError>[0], detail: string, options: { retryAfter?: number } = {}): never {
+function fail (code: ConstructorParameters<typeof GatewayError>[0], detail: string, options: { retryAfter?: number, operatorDetail?: string } = {}): never {
   throw new GatewayError(code, detail, options)
 }

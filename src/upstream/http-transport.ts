@@ -2,7 +2,7 @@ import { Pool, type Dispatcher } from 'undici'
 import { GatewayError, type ErrorCode } from '../problems/errors.js'
 import { classifyAnswer, parseRetryAfter, type PanelHttpAnswer } from './classify.js'
 import { withUnknownOutcome } from './normalise.js'
-import { cleanText, scrubSecrets } from './panel-errors.js'
+import { cleanText, operatorText, scrubSecrets } from './scrub.js'
 import { READ_ACTIONS, type PanelAction, type PanelForm, type PanelTransport, type ParseAnswer } from './types.js'
 
 export interface PanelLogger {
@@ -78,6 +78,21 @@ function errorCode (err: unknown, depth = 0): string | undefined {
     }
   }
   return errorCode((err as { cause?: unknown }).cause, depth + 1)
+}
+
+/**
+ * What a network error says, for the operator: its message, its cause's and (happy
+ * eyeballs) its AggregateError's errors' ("connect ECONNREFUSED ::1:443; connect
+ * ECONNREFUSED 127.0.0.1:443"); the AggregateError's own message is empty.
+ */
+function failureText (err: unknown, depth = 0, seen = new Set<string>()): string {
+  if (typeof err !== 'object' || err === null || depth > 3) return ''
+  const message = (err as { message?: unknown }).message
+  if (typeof message === 'string' && message !== '') seen.add(message)
+  const errors = (err as { errors?: unknown }).errors
+  if (Array.isArray(errors)) for (const inner of errors.slice(0, 4)) failureText(inner, depth + 1, seen)
+  failureText((err as { cause?: unknown }).cause, depth + 1, seen)
+  return [...seen].join('; ')
 }
 
 function isTlsFailure (code: string): boolean {
@@ -158,25 +173,30 @@ export function createHttpTransport (options: HttpTransportOptions): PanelTransp
 
   function networkFailure (err: unknown, deadlineHit: boolean): Failure {
     const cause = safeCause(err)
+    // undici's message names the panel's address ("connect ECONNREFUSED 10.1.2.3:443",
+    // "getaddrinfo ENOTFOUND panel.internal"): the operator's, never in a tenant's detail.
+    const said = operatorText(failureText(err), secrets)
+    const error = (code: ErrorCode, detail: string): GatewayError =>
+      new GatewayError(code, detail, { cause, ...(said === '' ? {} : { operatorDetail: `${detail}: ${said}` }) })
     if (deadlineHit) {
-      return { error: new GatewayError('upstream_timeout', `The panel did not answer within ${timeoutMs} ms`, { cause }), retryable: false, reached: true, maybeSent: true }
+      return { error: error('upstream_timeout', `The panel did not answer within ${timeoutMs} ms`), retryable: false, reached: true, maybeSent: true }
     }
     const code = errorCode(err) ?? 'unknown'
     const shown = cleanText(code, secrets)
     if (CLOSED.has(code)) {
-      return { error: new GatewayError('upstream_unavailable', 'The panel client is closed', { cause }), retryable: false, reached: false, maybeSent: false }
+      return { error: error('upstream_unavailable', 'The panel client is closed'), retryable: false, reached: false, maybeSent: false }
     }
     if (TIMEOUTS.has(code)) {
       const detail = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'Connecting to the panel timed out' : `The panel did not answer in time (${shown})`
-      return { error: new GatewayError('upstream_timeout', detail, { cause }), retryable: true, reached: !NOT_SENT.has(code), maybeSent: !NOT_SENT.has(code) }
+      return { error: error('upstream_timeout', detail), retryable: true, reached: !NOT_SENT.has(code), maybeSent: !NOT_SENT.has(code) }
     }
     if (NOT_SENT.has(code)) {
-      return { error: new GatewayError('upstream_unavailable', `The panel is unreachable (${shown})`, { cause }), retryable: true, reached: false, maybeSent: false }
+      return { error: error('upstream_unavailable', `The panel is unreachable (${shown})`), retryable: true, reached: false, maybeSent: false }
     }
     if (isTlsFailure(code)) {
-      return { error: new GatewayError('upstream_unavailable', `TLS with the panel failed (${shown}); check PANEL_URL`, { cause }), retryable: false, reached: false, maybeSent: false }
+      return { error: error('upstream_unavailable', `TLS with the panel failed (${shown}); check PANEL_URL`), retryable: false, reached: false, maybeSent: false }
     }
-    return { error: new GatewayError('upstream_unavailable', `The connection to the panel failed (${shown})`, { cause }), retryable: true, reached: true, maybeSent: true }
+    return { error: error('upstream_unavailable', `The connection to the panel failed (${shown})`), retryable: true, reached: true, maybeSent: true }
   }
 
   function answerFailure (err: unknown, answer: PanelHttpAnswer): Failure {

@@ -3,6 +3,7 @@ import {
   errorBodyOf, isText, itemTextError, messageOf, numericCode, ORDER_STATUS_FIELDS, panelError, recognisedPanelError, type ErrorBodyOptions
 } from './panel-errors.js'
 import { isRecord, own, toBoolean, toCurrency, toDecimalString, toFlag, toId, toInteger, toLimit, toText, type Json } from './scalars.js'
+import { REDACTED, scrubSecrets } from './scrub.js'
 import { canonicalType } from './service-types.js'
 import type { ItemResult, PanelAction, PanelBalance, PanelOrderStatus, PanelService } from './types.js'
 
@@ -29,6 +30,18 @@ function reading<A extends unknown[], R> (what: string, fn: (...args: A) => R): 
       throw invalid(what)
     }
   }
+}
+
+/**
+ * A string of a successful answer bound for a response (a name, a status, a
+ * currency): the panel's secrets scrubbed from it before toText/toCurrency trim
+ * and bound it. Other values pass as they are.
+ */
+function scrubbed (value: unknown, secrets: Secrets, max: number): unknown {
+  if (typeof value !== 'string' || secrets.length === 0) return value
+  const text = value.trimStart()
+  // Pieces of a secret are found within a few characters: what lies past the bound and this margin is never shown.
+  return scrubSecrets(text.length > max + 1024 ? text.slice(0, max + 1024) : text, secrets)
 }
 
 // ---- errors and wrappers --------------------------------------------------
@@ -154,19 +167,19 @@ function isEmptyCatalog (body: unknown): boolean {
   return false
 }
 
-function parseService (key: string | undefined, item: unknown): PanelService | undefined {
+function parseService (key: string | undefined, item: unknown, secrets: Secrets): PanelService | undefined {
   if (!isRecord(item)) return undefined
   const id = toId(own(item, 'service')) ?? toId(own(item, 'id')) ?? (key === undefined ? null : toId(key))
-  const name = toText(own(item, 'name'))
+  const name = toText(scrubbed(own(item, 'name'), secrets, 1000))
   const rate = toDecimalString(own(item, 'rate') ?? own(item, 'price'))
   if (id === null || name === null || rate === null || rate.startsWith('-')) return undefined
-  const panelType = toText(own(item, 'type'), 200) ?? 'Default'
+  const panelType = toText(scrubbed(own(item, 'type'), secrets, 200), 200) ?? 'Default'
   const service: PanelService = {
     id,
     name,
     type: canonicalType(panelType) ?? panelType,
     panelType,
-    category: toText(own(item, 'category'), 500) ?? 'Uncategorised',
+    category: toText(scrubbed(own(item, 'category'), secrets, 500), 500) ?? 'Uncategorised',
     rate,
     // A limit the panel does not state (missing, null, unreadable) is null: the panel checks it.
     min: toLimit(own(item, 'min')),
@@ -175,7 +188,7 @@ function parseService (key: string | undefined, item: unknown): PanelService | u
     cancel: toFlag(own(item, 'cancel')),
     dripfeed: toFlag(own(item, 'dripfeed') ?? own(item, 'drip_feed'))
   }
-  const description = toText(own(item, 'description') ?? own(item, 'desc'), 10_000)
+  const description = toText(scrubbed(own(item, 'description') ?? own(item, 'desc'), secrets, 10_000), 10_000)
   if (description !== null) service.description = description
   return service
 }
@@ -195,7 +208,7 @@ export const normaliseServices = reading('services', (body: unknown, secrets: Se
   const seen = new Set<number>()
   const services: PanelService[] = []
   for (const [key, item] of entries) {
-    const service = parseService(key, item)
+    const service = parseService(key, item, secrets)
     if (service === undefined || seen.has(service.id)) continue
     seen.add(service.id)
     services.push(service)
@@ -239,18 +252,19 @@ function statusOf (item: Json): string | undefined {
   const status = own(item, 'status')
   if (typeof status !== 'string' || status.trim() === '') return undefined
   if (isSuccessMarker(status) && !ORDER_STATUS_FIELDS.some((name) => Object.hasOwn(item, name))) return undefined
-  return status.trim().slice(0, 200)
+  return status.trim()
 }
 
-function parseOrderStatus (item: Json): PanelOrderStatus | undefined {
-  const status = statusOf(item)
-  if (status === undefined) return undefined
+function parseOrderStatus (item: Json, secrets: Secrets): PanelOrderStatus | undefined {
+  const found = statusOf(item)
+  if (found === undefined) return undefined
+  const status = toText(scrubbed(found, secrets, 200), 200) ?? REDACTED
   const result: PanelOrderStatus = {
     charge: toDecimalString(own(item, 'charge')),
     startCount: toInteger(own(item, 'start_count') ?? own(item, 'startCount')),
     status,
     remains: toInteger(own(item, 'remains')),
-    currency: toCurrency(own(item, 'currency'))
+    currency: toCurrency(scrubbed(own(item, 'currency'), secrets, 16))
   }
   const runs = toInteger(own(item, 'runs'))
   if (runs !== null && runs >= 0) result.runs = runs
@@ -272,7 +286,7 @@ function statusOrThrow (item: unknown, secrets: Secrets): PanelOrderStatus {
   if (!isRecord(item)) throw bareItemError(item, 'status', secrets)
   const error = nestedError(item, secrets, STATUS_ANSWER) ?? nestedError(own(item, 'status'), secrets)
   if (error !== undefined) throw error
-  const status = parseOrderStatus(item)
+  const status = parseOrderStatus(item, secrets)
   if (status === undefined) throw shapeError('status', item, secrets)
   return status
 }
@@ -316,8 +330,10 @@ function itemsOf (body: unknown, idMember: string): Array<[number, unknown]> | u
 /** The same error, marked: a write may have reached the panel, so it must not be repeated blindly. */
 export function withUnknownOutcome (error: GatewayError, action: string): GatewayError {
   if (error.outcomeUnknown) return error
-  return new GatewayError(error.code, `${error.message}; the ${action} may have reached the panel: check before repeating it`, {
+  const suffix = `; the ${action} may have reached the panel: check before repeating it`
+  return new GatewayError(error.code, error.message + suffix, {
     ...(error.cause === undefined ? {} : { cause: error.cause }),
+    ...(error.operatorDetail === undefined ? {} : { operatorDetail: error.operatorDetail + suffix }),
     ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
     ...(error.extra === undefined ? {} : { extra: error.extra }),
     outcomeUnknown: true
@@ -449,7 +465,7 @@ function refillStatusOrThrow (item: unknown, secrets: Secrets): { status: string
   const nested = nestedError(status, secrets)
   if (nested !== undefined) throw nested
   if (typeof status !== 'string' || status.trim() === '') throw shapeError('refill_status', item, secrets)
-  return { status: status.trim().slice(0, 200) }
+  return { status: toText(scrubbed(status, secrets, 200), 200) ?? REDACTED }
 }
 
 /** `refill_status` → `{"status":"Completed"}`; `status` may be `{"error": …}`. */
@@ -517,5 +533,5 @@ export const normaliseBalance = reading('balance', (body: unknown, secrets: Secr
   if (!isRecord(payload)) throw shapeError('balance', payload, secrets)
   const balance = toDecimalString(own(payload, 'balance'))
   if (balance === null) throw shapeError('balance', payload, secrets)
-  return { balance, currency: toCurrency(own(payload, 'currency')) ?? '' }
+  return { balance, currency: toCurrency(scrubbed(own(payload, 'currency'), secrets, 16)) ?? '' }
 })

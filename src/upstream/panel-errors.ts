@@ -1,5 +1,6 @@
 import { ERRORS, GatewayError, type ErrorCode, type GatewayErrorOptions } from '../problems/errors.js'
 import { isRecord, own, type Json } from './scalars.js'
+import { cleanText, operatorText } from './scrub.js'
 
 // The panel error table: what a panel says when it refuses, in any wording and
 // any shape, → the gateway's code. Families are recognised by patterns over a
@@ -326,36 +327,9 @@ export const PANEL_ERROR_CODES: ReadonlyMap<number, string> = new Map([
   [429, 'rate limit']
 ])
 
-const MAX_DETAIL = 200
 const MAX_MATCHED = 500
-// C0/C1 controls, zero-width and bidi-override characters: never echoed into a detail or log.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+/g // eslint-disable-line no-control-regex
 
-function escapeRegExp (text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}
-
-/** Replaces every secret (also URL-encoded, any case) with `[redacted]`. */
-export function scrubSecrets (text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const secret of secrets) {
-    if (typeof secret !== 'string' || secret === '') continue
-    const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams({ k: secret }).toString().slice(2)])
-    for (const form of forms) out = out.replace(new RegExp(escapeRegExp(form), 'gi'), '[redacted]')
-  }
-  return out
-}
-
-/** Untrusted text fit for a detail: no secrets, no control characters, at most ~200 characters. */
-export function cleanText (text: string, secrets: readonly string[] = []): string {
-  // Bound the work before anything else: a panel can send megabytes of "message".
-  let out = text.length > 4096 ? text.slice(0, 4096) : text
-  out = scrubSecrets(out, secrets)
-  out = out.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim()
-  out = scrubSecrets(out, secrets)
-  const chars = Array.from(out)
-  return chars.length > MAX_DETAIL ? chars.slice(0, MAX_DETAIL).join('') + '…' : out
-}
+export { cleanText, operatorText, scrubSecrets } from './scrub.js'
 
 /**
  * The text the patterns read: the first 500 characters, lower case, apostrophes
@@ -477,14 +451,21 @@ export interface PanelErrorContext {
   httpStatus?: number
 }
 
-function errorOfRule (rule: PanelErrorRule, raw: string, clean: string): GatewayError {
-  const options: GatewayErrorOptions = {}
+/** The panel's text twice: for the tenant (no secrets, no addresses) and for the operator's log (no secrets). */
+interface Shown { tenant: string, operator: string }
+
+function shownOf (raw: string, secrets: readonly string[]): Shown {
+  return { tenant: cleanText(raw, secrets), operator: operatorText(raw, secrets) }
+}
+
+function errorOfRule (rule: PanelErrorRule, raw: string, shown: Shown): GatewayError {
+  const options: GatewayErrorOptions = { operatorDetail: rule.detail(shown.operator) }
   if (rule.code === 'upstream_rate_limited') options.retryAfter = retryAfterOf(raw)
   if (rule.code === 'missing_field') {
     const field = fieldOf(raw)
     if (field !== undefined) options.extra = { field }
   }
-  return new GatewayError(rule.code, rule.detail(clean), options)
+  return new GatewayError(rule.code, rule.detail(shown.tenant), options)
 }
 
 /**
@@ -503,25 +484,26 @@ export function panelError (message: unknown, secrets: readonly string[] = [], c
   } catch {
     raw = ''
   }
-  raw = raw.slice(0, 4096).replace(CONTROL, ' ')
-  const clean = cleanText(raw, secrets)
-  const rule = (clean === '' ? undefined : findPanelErrorRule(raw)) ??
+  // Secrets are scrubbed from the whole text before anything bounds or collapses it (scrub.ts).
+  const shown = shownOf(raw, secrets)
+  const rule = (shown.tenant === '' ? undefined : findPanelErrorRule(raw)) ??
     ruleOfCode(code) ??
     (context.httpStatus === 401 ? ruleOfFamily('credentials') : undefined)
   if (rule !== undefined) {
-    const shown = clean === '' && code !== undefined ? `panel error code ${code}` : clean
-    return errorOfRule(rule, raw, shown)
+    const byCode = `panel error code ${code ?? ''}`
+    return errorOfRule(rule, raw, shown.tenant === '' && code !== undefined ? { tenant: byCode, operator: byCode } : shown)
   }
   const because = code === undefined ? '' : ` (panel error code ${code})`
-  if (clean === '') return new GatewayError('upstream_refused', `The panel refused the request without saying why${because}`)
-  return new GatewayError('upstream_refused', `The panel refused the request: ${clean}${because}`)
+  if (shown.tenant === '') return new GatewayError('upstream_refused', `The panel refused the request without saying why${because}`)
+  return new GatewayError('upstream_refused', `The panel refused the request: ${shown.tenant}${because}`, {
+    operatorDetail: `The panel refused the request: ${shown.operator}${because}`
+  })
 }
 
 /** The error a text names when a family knows it, else undefined (for texts that may not be errors at all). */
 export function recognisedPanelError (text: string, secrets: readonly string[] = []): GatewayError | undefined {
-  const raw = text.slice(0, 4096).replace(CONTROL, ' ')
-  const rule = findPanelErrorRule(raw)
-  return rule === undefined ? undefined : errorOfRule(rule, raw, cleanText(raw, secrets))
+  const rule = findPanelErrorRule(text)
+  return rule === undefined ? undefined : errorOfRule(rule, text, shownOf(text, secrets))
 }
 
 /** Whether a string reads as words (a panel's message), not as a number or an id. */

@@ -44,8 +44,11 @@ const KEY_ONLY: ReadonlySet<PanelAction> = new Set(['balance', 'services'])
  */
 function notTheKey (err: GatewayError): GatewayError {
   const lead = `${AUTH_FAILED_DETAIL}: `
-  const said = err.message.startsWith(lead) ? err.message.slice(lead.length) : err.message
-  return new GatewayError('upstream_refused', `The panel refused the request: ${said}`, { cause: err })
+  const said = (text: string): string => text.startsWith(lead) ? text.slice(lead.length) : text
+  return new GatewayError('upstream_refused', `The panel refused the request: ${said(err.message)}`, {
+    cause: err,
+    ...(err.operatorDetail === undefined ? {} : { operatorDetail: `The panel refused the request: ${said(err.operatorDetail)}` })
+  })
 }
 
 /**

@@ -397,6 +397,16 @@ t.test('ECONNREFUSED: add is retried (nothing was sent) and fails without outcom
   t.same(attempts, [1, 2, 3], 'three attempts')
 })
 
+t.test('a network error names the panel\'s address to the operator only', async (t) => {
+  const port = await freePort()
+  const { client } = makeClient(t, `http://127.0.0.1:${port}/api/v2`, { retries: 0 })
+  const err = await failure(t, client.balance())
+  t.equal(err.code, 'upstream_unavailable')
+  t.equal(err.message, 'The panel is unreachable (ECONNREFUSED)', 'the tenant\'s detail names no address')
+  t.notMatch(JSON.stringify({ detail: err.message, ...(err.extra ?? {}) }), /127\.0\.0\.1|:\d{4,5}/)
+  t.equal(err.operatorDetail, `The panel is unreachable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:${port}`, 'the operator\'s names it')
+})
+
 t.test('ECONNREFUSED: add succeeds once the panel comes up, placed once', async (t) => {
   const port = await freePort()
   let panel: Awaited<ReturnType<typeof fakePanel>> | undefined

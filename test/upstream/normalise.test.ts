@@ -624,3 +624,44 @@ t.test('every normaliser returns or throws a GatewayError for any junk', async (
   }
   t.equal(bad, 0, `${inputs.length} inputs × ${normalisers.length} normalisers: only GatewayErrors`)
 })
+
+t.test('classify: a redirect\'s target (an internal host, a key in its query) is the operator\'s, never the tenant\'s', async (t) => {
+  const location = `https://admin.panel.internal:8443/login?next=%2Fapi%2Fv2&key=${encodeURIComponent(KEY)}`
+  for (const status of [301, 302, 303, 307, 308]) {
+    const error = errorOf(() => classifyAnswer({ statusCode: status, headers: { location }, body: '' }, [KEY]))
+    t.equal(error.code, 'upstream_invalid_response')
+    t.equal(error.message, `The panel redirected (HTTP ${status}): check PANEL_URL`, `${status}: no target in the detail`)
+    t.equal(error.operatorDetail, `The panel redirected (HTTP ${status} to https://admin.panel.internal:8443/login?next=%2Fapi%2Fv2&key=[redacted]): check PANEL_URL`, `${status}: the operator sees where, without the key`)
+  }
+  const maintenance = errorOf(() => classifyAnswer({ statusCode: 303, headers: { location: 'http://10.0.0.9/maintenance' }, body: '' }, [KEY]))
+  t.equal(maintenance.message, 'The panel redirected (HTTP 303): it is in maintenance')
+  t.match(maintenance.operatorDetail, /10\.0\.0\.9\/maintenance/)
+})
+
+t.test('successful answers: every panel string that reaches a response is scrubbed of the key', async (t) => {
+  const spliced = `${KEY.slice(0, 9)}\u200b${KEY.slice(9)}`
+  const [service] = normaliseServices([{
+    service: 1,
+    name: `Followers ${KEY}`,
+    type: `Default ${KEY.toUpperCase()}`,
+    category: `Instagram ${encodeURIComponent(KEY)}`,
+    rate: '1.5',
+    min: 10,
+    max: 100,
+    description: `${'x'.repeat(9995)} ${KEY}`
+  }], [KEY])
+  t.equal(service?.name, 'Followers [redacted]')
+  t.equal(service?.panelType, 'Default [redacted]')
+  t.equal(service?.category, 'Instagram [redacted]')
+  t.notOk(service?.description?.toLowerCase().includes(KEY.slice(0, 4).toLowerCase()), 'a key cut at the description\'s bound leaves no piece')
+  const status = normaliseStatus({ charge: '1', start_count: 3, status: `In progress ${spliced}`, remains: 5, currency: KEY }, 1, [KEY])
+  t.equal(status.status, 'In progress [redacted]')
+  t.equal(status.currency, '[redacted]', 'a currency is the key: 16 characters of it no more')
+  const many = normaliseStatusMany({ 1: { charge: '1', status: 'Pending', currency: KEY.slice(0, 16) } }, [1], [KEY]).get(1)
+  t.same(many?.ok === true ? many.value.currency : undefined, '[redacted]', 'multi status too')
+  t.same(normaliseBalance({ balance: '10', currency: KEY.toUpperCase() }, [KEY]), { balance: '10', currency: '[redacted]' })
+  t.same(normaliseRefillStatus({ status: `Completed ${KEY}` }, 1, [KEY]), { status: 'Completed [redacted]' })
+  const refills = normaliseRefillStatusMany([{ refill: 1, status: KEY }], [1], [KEY]).get(1)
+  t.same(refills?.ok === true ? refills.value : undefined, { status: '[redacted]' })
+  t.equal(normaliseServices([{ service: 2, name: 'Likes', rate: '1', category: 'C' }], [KEY])[0]?.name, 'Likes', 'other text is kept')
+})

@@ -1,8 +1,9 @@
+import fc from 'fast-check'
 import t from 'tap'
 import { ERRORS, type ErrorCode } from '../../src/problems/errors.js'
 import {
   PANEL_ERRORS, cleanText, errorBodyOf, fieldOf, findPanelErrorRule, itemTextError, normaliseMessage, panelError,
-  panelErrorTable, recognisedPanelError, scrubSecrets
+  operatorText, panelErrorTable, recognisedPanelError, scrubSecrets
 } from '../../src/upstream/panel-errors.js'
 
 const KEY = 'k3y+SECRET/=&%0123456789abcdef'
@@ -232,4 +233,200 @@ t.test('normalised text: case, punctuation, translation keys, apostrophes', asyn
   const started = performance.now()
   for (let i = 0; i < 200; i++) findPanelErrorRule(`${'refill cancel same link runs '.repeat(40)}${i}`)
   t.ok(performance.now() - started < 2000, 'patterns stay fast on long hostile texts')
+})
+
+// ---- secrets and addresses in what tenants and operators see ----------------
+
+const KEY_ALPHABET = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_']
+// What a panel's text may splice into an echoed key: the detail collapses these, a reader does not see them.
+const INVISIBLE = [' ', '\t', '\n', '\r', '\u0000', '\u0007', '\u001f', '\u007f', '\u0085', '\u00a0', '\u00ad', '\u200b', '\u200c', '\u200d', '\u2028', '\u202e', '\u2060', '\ufeff', '\u3000']
+const FILLER = [...'abcdefghijklmnopqrstuvwxyz      .,:;!?()/%+&#=\'"0123456789', '\n', '\u200b', '\u0000', 'é', '😀']
+
+/** The bound: a run of this many consecutive characters of a key (or of its hex or base64 form) is a piece of it. */
+function piece (length: number): number {
+  return Math.min(8, Math.ceil(length / 2))
+}
+
+/** The characters of base64(`offset` bytes + key + more) that depend on the key alone. */
+function base64Part (key: string, offset: number): string {
+  const encoded = Buffer.concat([Buffer.alloc(offset, 0x41), Buffer.from(key)]).toString('base64')
+  return encoded.slice(Math.ceil((offset * 8) / 6), Math.floor(((offset + key.length) * 8) / 6))
+}
+
+/** What a reader can make of a text: percent-encodings (also twice), HTML entities and JSON escapes decoded, `+` a space. */
+function decoded (text: string): string {
+  let out = text
+  for (let previous = ''; previous !== out;) {
+    previous = out
+    out = out
+      .replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+      .replace(/&#x([0-9a-f]+);?/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+      .replace(/&#([0-9]+);?/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
+      .replace(/\\u([0-9a-f]{4})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+  }
+  return out.replaceAll('+', ' ')
+}
+
+/**
+ * A run of piece(key) characters of the key, its hex or its base64 in `text` (as
+ * it is, and decoded), once whitespace and controls are removed, in any case; else undefined.
+ */
+function leakedPiece (text: string, key: string): string | undefined {
+  const seen = [text, decoded(text)].map((view) => view.replace(/[\s\p{Cc}\p{Cf}]/gu, '').toLowerCase()).join('\n')
+  const forms = [key, Buffer.from(key).toString('hex'), base64Part(key, 0), base64Part(key, 1), base64Part(key, 2)].map((form) => form.toLowerCase())
+  for (const form of forms) {
+    const m = piece(form.length)
+    for (let at = 0; at + m <= form.length; at++) if (seen.includes(form.slice(at, at + m))) return form.slice(at, at + m)
+  }
+  return undefined
+}
+
+const percentAll = (text: string, upper: boolean): string =>
+  [...Buffer.from(text)].map((byte) => '%' + (upper ? byte.toString(16).toUpperCase() : byte.toString(16)).padStart(2, '0')).join('')
+
+// Every form a panel could echo the key in; each gets invisible characters spliced into it afterwards.
+const FORMS: Record<string, (key: string, pick: number) => string> = {
+  plain: (key) => key,
+  upper: (key) => key.toUpperCase(),
+  lower: (key) => key.toLowerCase(),
+  'mixed case': (key, pick) => [...key].map((c, i) => ((i + pick) % 3 === 0 ? c.toUpperCase() : c.toLowerCase())).join(''),
+  'percent, upper hex': (key) => percentAll(key, true),
+  'percent, lower hex': (key) => percentAll(key, false),
+  'percent, every other char': (key) => [...key].map((c, i) => (i % 2 === 0 ? percentAll(c, i % 4 === 0) : c)).join(''),
+  'percent twice': (key) => percentAll(key, true).replaceAll('%', '%25'),
+  'form-encoded, split by spaces': (key, pick) => new URLSearchParams({ k: key.slice(0, pick % key.length) + ' ' + key.slice(pick % key.length) }).toString().slice(2),
+  'HTML entities': (key) => [...key].map((c, i) => (i % 2 === 0 ? `&#${c.charCodeAt(0)};` : `&#x${c.charCodeAt(0).toString(16)};`)).join(''),
+  'JSON escapes': (key) => [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+  'hex, lower': (key) => Buffer.from(key).toString('hex'),
+  'hex, upper': (key) => Buffer.from(key).toString('hex').toUpperCase(),
+  base64: (key, pick) => Buffer.from('key='.slice(0, pick % 3) + key + '&action=add').toString('base64'),
+  base64url: (key, pick) => Buffer.from('xy'.slice(0, pick % 3) + key).toString('base64url'),
+  'MIME base64 (line breaks)': (key) => Buffer.from(`api_key=${key}`).toString('base64').replace(/(.{5})/g, '$1\r\n')
+}
+
+const keyArb = fc.string({ unit: fc.constantFrom(...KEY_ALPHABET), minLength: 8, maxLength: 64 })
+const fillerArb = fc.string({ unit: fc.constantFrom(...FILLER), minLength: 1, maxLength: 40 })
+// Where the key starts: around the tenant's cut (200), the old cut (4096), the scanned bound (8192), or anywhere.
+const offsetArb = fc.oneof(fc.integer({ min: 0, max: 260 }), fc.integer({ min: 4030, max: 4100 }), fc.integer({ min: 8130, max: 8200 }), fc.integer({ min: 0, max: 9000 }))
+const spliceArb = fc.array(fc.record({ at: fc.nat(), char: fc.constantFrom(...INVISIBLE) }), { maxLength: 8 })
+
+function splice (text: string, splices: Array<{ at: number, char: string }>): string {
+  let out = text
+  for (const { at, char } of splices) {
+    const i = at % (out.length + 1)
+    out = out.slice(0, i) + char + out.slice(i)
+  }
+  return out
+}
+
+/** Filler repeated to `length` characters, the way a panel's long message runs on. */
+function padding (filler: string, length: number): string {
+  return filler.repeat(Math.ceil(length / filler.length)).slice(0, length)
+}
+
+t.test('property: a key echoed in any form, anywhere, split by invisible characters, leaves no piece in the tenant\'s or the operator\'s text', async (t) => {
+  const cases = fc.record({
+    key: keyArb,
+    form: fc.constantFrom(...Object.keys(FORMS)),
+    pick: fc.nat({ max: 1000 }),
+    before: fillerArb,
+    after: fillerArb,
+    offset: offsetArb,
+    splices: spliceArb,
+    lead: fc.constantFrom('', 'Invalid API key ', 'Bad link ', 'Error: ', 'Quantity less than minimal 50. ')
+  })
+  fc.assert(fc.property(cases, ({ key, form, pick, before, after, offset, splices, lead }) => {
+    const echoed = splice((FORMS[form] as (k: string, p: number) => string)(key, pick), splices)
+    const text = lead + padding(before, offset) + echoed + padding(after, 300)
+    const error = panelError(text, [key])
+    const bodyError = errorBodyOf({ status: 'error', message: text }, [key])
+    const shown: Array<[string, string | undefined]> = [
+      ['tenant detail', error.message],
+      ['operator detail', error.operatorDetail],
+      ['cleanText', cleanText(text, [key])],
+      ['operatorText', operatorText(text, [key])],
+      ['error body detail', bodyError?.message],
+      ['error body operator detail', bodyError?.operatorDetail],
+      ['recognised', recognisedPanelError(`Bad link ${text}`, [key])?.message]
+    ]
+    for (const [what, value] of shown) {
+      const leaked = leakedPiece(value ?? '', key)
+      if (leaked !== undefined) throw new Error(`${what} (${form}, key at ${lead.length + offset}) shows "${leaked}" of the key: ${JSON.stringify(value)}`)
+    }
+    return true
+  }), { numRuns: 600 })
+  t.pass('600 generated panel texts')
+})
+
+t.test('a key straddling the old 4096 cut, or cut by a bound, leaves no piece (the audit\'s 13 of 14 characters)', async (t) => {
+  const key = 'Ab3dE5gH7jK9mN'
+  for (const at of [4082, 4083, 4090, 4095, 4096, 8180, 8185, 8190]) {
+    const text = 'x'.repeat(at) + key + ' tail'
+    for (const shown of [cleanText(text, [key]), operatorText(text, [key]), panelError(text, [key]).operatorDetail ?? '']) {
+      t.equal(leakedPiece(shown, key), undefined, `key at ${at}`)
+    }
+  }
+  const spread = `Invalid key ${[...key].join('\u200b')} and ${[...key].join('\u0000')} and ${[...key].join('\n')}`
+  t.equal(leakedPiece(panelError(spread, [key]).message, key), undefined, 'split by zero-width, NUL and line breaks, then collapsed')
+  t.equal(leakedPiece(operatorText(`tail ${key.slice(0, 9)}`, [key]), key), undefined, 'a partial key the panel cut itself')
+  t.equal(scrubSecrets(`a ${key.slice(0, 3)} b`, [key]), `a ${key.slice(0, 3)} b`, 'three characters are no piece')
+  t.equal(scrubSecrets('Likes, fast start (key k)', ['k']), 'Li[redacted]es, fast start ([redacted]ey [redacted])', 'a one-character secret is matched whole, its hex and base64 not at all')
+  t.equal(scrubSecrets('abc abcd 61626364 YWJjZA', ['abcd']), 'abc [redacted] [redacted] YWJjZA', 'a short secret: whole, and its hex whole')
+})
+
+t.test('the property\'s check finds every form unscrubbed (so the property can fail)', async (t) => {
+  const key = 'Zq8-Wx_4Rt7Yu2Ip'
+  for (const [form, encode] of Object.entries(FORMS)) {
+    t.not(leakedPiece(`see ${encode(key, 1)} here`, key), undefined, form)
+  }
+})
+
+const ADDRESSES: Array<[string, string]> = [
+  ['http://10.20.30.40:8080/provider/api/v2?x=1', '[url]'],
+  ['https://admin.panel.internal:8443/login', '[url]'],
+  ['ftp://files.corp/x', '[url]'],
+  ['redis://cache:6379', '[url]'],
+  ['//cdn.panel.example/asset.js', '[url]'],
+  ['10.1.2.3', '[host]'],
+  ['10.1.2.3:443', '[host]'],
+  ['[2001:db8::1]:5432', '[host]'],
+  ['fe80::1%eth0', '[host]'],
+  ['::1', '[host]'],
+  ['2001:0db8:0000:0000:0000:ff00:0042:8329', '[host]'],
+  ['panel.internal', '[host]'],
+  ['db-master.prod.svc.cluster.local', '[host]'],
+  ['api.panel.example.com', '[host]'],
+  ['panel.de', '[host]'],
+  ['mysql:3306', '[host]'],
+  ['localhost:8080', '[host]'],
+  ['smm.example.org/api/v2', '[host]']
+]
+
+t.test('tenants never see URLs, IP addresses, host names or host:port; the operator\'s text keeps them', async (t) => {
+  for (const [address, word] of ADDRESSES) {
+    const text = `Failed to connect to ${address} (code 7)`
+    const tenant = cleanText(text)
+    t.notOk(tenant.includes(address), `${address}: hidden from the tenant`)
+    t.equal(tenant, `Failed to connect to ${word} (code 7)`, `${address} → ${word}`)
+    t.equal(operatorText(text), text, `${address}: kept for the operator`)
+    const error = panelError(text)
+    t.notOk(error.message.includes(address), `${address}: not in the detail`)
+    t.ok(error.operatorDetail?.includes(address), `${address}: in the operator detail`)
+  }
+  const kept = [
+    'neworder.error.link', 'neworder.error.min_quantity', 'error.incorrect_service_id', 'Quantity less than minimal 50',
+    'Node.js 1.2.3', 'Price 1.50 USD, e.g. this', 'at 12:30:45', 'Service ID 1.5 is off'
+  ]
+  for (const text of kept) t.equal(cleanText(text), text, `"${text}" is no address`)
+  const secret = 'Zq8-Wx_4Rt7Yu2Ip'
+  const both = panelError(`Refused: see https://panel.internal/logs?key=${secret}`, [secret])
+  t.equal(both.message, 'The panel refused the request: Refused: see [url]')
+  t.equal(both.operatorDetail, 'The panel refused the request: Refused: see https://panel.internal/logs?key=[redacted]', 'the operator keeps the URL, without the key')
+})
+
+t.test('the punctuation around a hidden address is the sentence\'s', async (t) => {
+  t.equal(cleanText('Failed (see http://10.0.0.1/x?a=1).'), 'Failed (see [url]).')
+  t.equal(cleanText('Go to https://panel.internal/login, then retry!'), 'Go to [url], then retry!')
+  t.equal(cleanText('Host: db.internal.'), 'Host: [host].')
+  t.equal(cleanText('at https://x.example/wiki/A_(b) now'), 'at [url] now', 'a parenthesis inside the URL is the URL\'s')
 })
