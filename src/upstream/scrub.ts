@@ -343,6 +343,13 @@ const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)(?::\d{1,5}(?!\d))?(
 const DOTTED = /(?<![\w.-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?![\w-])(?::\d{1,5}(?!\d))?(?:\/[^\s"'<>`]*)?/gi
 const HOST_PORT = /(?<![\w.-])[a-z][a-z0-9-]{0,62}:\d{2,5}(?![\d:.\w])/gi
 
+// Words panels put before a number with a colon ("min:100", "max:5000"): a limit, not a host and port.
+const NOT_HOSTS = new Set([
+  'min', 'max', 'minimum', 'maximum', 'limit', 'quantity', 'qty', 'count', 'total', 'id', 'order', 'orders', 'service',
+  'services', 'code', 'error', 'status', 'time', 'step', 'page', 'runs', 'interval', 'delay', 'rate', 'price',
+  'amount', 'balance', 'charge', 'remains', 'posts', 'days', 'hours', 'minutes', 'seconds', 'line', 'row', 'item'
+])
+
 // Names that end a host name: generic and internal suffixes; any two letters (a country) as the last label.
 const SUFFIXES = new Set([
   'com', 'net', 'org', 'info', 'biz', 'xyz', 'top', 'site', 'online', 'store', 'shop', 'club', 'pro', 'app', 'dev',
@@ -391,7 +398,7 @@ export function hideAddresses (text: string): string {
     .replace(IPV4, host)
     .replace(IPV6, (found) => found === '::' ? found : HIDDEN_HOST)
     .replace(DOTTED, (found) => isHostName(found) ? host(found) : found)
-    .replace(HOST_PORT, HIDDEN_HOST)
+    .replace(HOST_PORT, (found) => NOT_HOSTS.has(found.slice(0, found.indexOf(':')).toLowerCase()) ? found : HIDDEN_HOST)
 }
 
 // ---- the two texts -------------------------------------------------------------

@@ -415,7 +415,8 @@ t.test('tenants never see URLs, IP addresses, host names or host:port; the opera
   }
   const kept = [
     'neworder.error.link', 'neworder.error.min_quantity', 'error.incorrect_service_id', 'Quantity less than minimal 50',
-    'Node.js 1.2.3', 'Price 1.50 USD, e.g. this', 'at 12:30:45', 'Service ID 1.5 is off'
+    'Node.js 1.2.3', 'Price 1.50 USD, e.g. this', 'at 12:30:45', 'Service ID 1.5 is off',
+    'Quantity must be min:100 max:5000', 'Limit:20 reached'
   ]
   for (const text of kept) t.equal(cleanText(text), text, `"${text}" is no address`)
   const secret = 'Zq8-Wx_4Rt7Yu2Ip'
