@@ -104,7 +104,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   // counts it.
   await app.register(inFlight)
   await app.register(edges, server)
-  await app.register(problemHandler)
+  await app.register(problemHandler, { secrets: configuredSecrets(config) })
   await app.register(metrics, { ...config.metrics, clock })
   await app.register(pressure, config.pressure)
   await app.register(openapi)

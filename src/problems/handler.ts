@@ -5,6 +5,14 @@ import Router from 'find-my-way'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, toProblem } from './errors.js'
 import { isStoreUnavailable } from '../store/errors.js'
+import { createRedactor, type Redactor } from '../plugins/logger.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Masks tenant keys and configured secrets, in any encoding, in what a problem echoes of the request. */
+    problemRedactor: Redactor
+  }
+}
 
 // Seconds a client should wait after a store outage: pg's pool reconnects on the next query.
 const STORE_RETRY_AFTER_SECONDS = 2
@@ -78,7 +86,16 @@ async function sendProblem (request: FastifyRequest, reply: FastifyReply, proble
   }
   if (problem.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(problem.retryAfter)))
   if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="smm-gateway"')
-  return await reply.code(problem.statusCode).type('application/problem+json').send(toProblem(problem, request.url.split('?')[0]))
+  // A problem echoes the request (its path as `instance`, a path or parameter
+  // name in a detail): a secret a client put there must not come back.
+  const redactor = request.server.problemRedactor
+  const body = redactor.line(JSON.stringify(toProblem(problem, redactor.url(request.url.split('?')[0] ?? '/'))))
+  return await reply.code(problem.statusCode).type('application/problem+json').send(body)
+}
+
+/** A request stream that failed because its client went (a hang-up, or cut off by REQUEST_TIMEOUT_MS): no fault of ours. */
+function clientWentAway (err: FastifyError, request: FastifyRequest): boolean {
+  return request.raw.readableAborted || (err.code === 'ECONNRESET' && request.raw.complete === false)
 }
 
 /**
@@ -102,10 +119,18 @@ export function clientErrorHandler (err: Error & { code?: string }, socket: Sock
 const ALLOWED_CHECK: Router.HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** Renders every error as RFC 9457 problem+json; 5xx internals stay in the log. */
-export default fp(async (app) => {
+export interface ProblemHandlerOptions {
+  /** The configured secrets (configuredSecrets): masked wherever a problem echoes the request. */
+  secrets?: readonly string[]
+}
+
+export default fp<ProblemHandlerOptions>(async (app, options) => {
+  app.decorate('problemRedactor', createRedactor(options.secrets ?? []))
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
     let problem: GatewayError
-    if ((!(err instanceof GatewayError) || err.code === 'internal_error') && isStoreUnavailable(err)) {
+    if (!(err instanceof GatewayError) && clientWentAway(err, request)) {
+      problem = new GatewayError('bad_request', 'The client closed the connection before its request had arrived')
+    } else if ((!(err instanceof GatewayError) || err.code === 'internal_error') && isStoreUnavailable(err)) {
       problem = new GatewayError('store_unavailable', 'The gateway cannot reach its database; try again shortly', { cause: err, retryAfter: STORE_RETRY_AFTER_SECONDS })
     } else if (err instanceof GatewayError) {
       problem = err

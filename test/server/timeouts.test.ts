@@ -220,3 +220,20 @@ t.test('the timeouts and the cap reach the HTTP server, their defaults without a
   const set = await gateway(t, { env: { REQUEST_TIMEOUT_MS: '20000', HEADERS_TIMEOUT_MS: '5000', KEEP_ALIVE_TIMEOUT_MS: '7000', MAX_CONNECTIONS: '10' } })
   t.same([set.app.server.requestTimeout, set.app.server.headersTimeout, set.app.server.keepAliveTimeout, set.app.server.maxConnections], [20_000, 5000, 7000, 10])
 })
+
+t.test('a client that hangs up mid-body, or is cut off by the request timeout, is its own doing: no error line, no store_unavailable', async (t) => {
+  const { gw, port } = await listening(t, SMALL)
+  const body = JSON.stringify({ service: 1, link: 'https://example.com/p', quantity: 100 })
+  const hangUp = await client(t, port, { allowHalfOpen: false })
+  hangUp.socket.write(head('POST', '/orders', { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'content-length': body.length }) + body.slice(0, 10))
+  await until(() => gw.logs.some((line) => line.includes('"url":"/orders"')), 'the request to arrive', 60_000)
+  hangUp.socket.destroy()
+  const slow = await client(t, port)
+  slow.trickle(head('POST', '/orders', { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'content-length': 100_000 }) + '{')
+  await slow.closed
+  await until(async () => ((await gw.app.metrics.problems.get()).values.find((v) => v.labels.code === 'bad_request')?.value ?? 0) >= 2, 'both requests to end as bad_request', 60_000)
+  const problems = Object.fromEntries((await gw.app.metrics.problems.get()).values.map(({ labels, value }) => [labels.code, value]))
+  t.notOk('store_unavailable' in problems, `not counted as a store outage (${JSON.stringify(problems)})`)
+  t.same(gw.logs.filter((line) => /"level":(50|60)/.test(line)), [], 'no error line')
+  t.equal(gw.sim.calls('add'), 0, 'no order placed')
+})
