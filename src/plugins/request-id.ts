@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { createRedactor } from './logger.js'
+import { createRedactor } from '../problems/redact.js'
 
 // A caller's X-Request-Id is kept when it is a sane token, so ids can be
 // followed across services: UUIDs, W3C trace ids and traceparent, ULIDs, hex

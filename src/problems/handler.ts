@@ -5,7 +5,7 @@ import Router from 'find-my-way'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError, toProblem } from './errors.js'
 import { isStoreUnavailable } from '../store/errors.js'
-import { createRedactor, type Redactor } from '../plugins/logger.js'
+import { createRedactor, type Redactor } from './redact.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -42,8 +42,9 @@ export async function getKey (ctx: StoreContext, id: number): Promise<ApiKey | u
   return row === undefined ? undefined : toKey(row)
 }
 
+// Oldest first by creation (ids are random); keys created within one millisecond in either order.
 export async function listKeys (ctx: StoreContext, tenantId: number): Promise<ApiKey[]> {
-  const rows = await ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute()
+  const rows = await ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').execute()
   return rows.map(toKey)
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { ALL_SCOPES } from '../../src/store/types.js'
 import { eachEngine, newTenant } from './helper.js'
+import { until } from '../fixtures/time.js'
 
 const prefix = (): string => 'sgw_' + randomBytes(6).toString('base64url')
 const hash = (): string => randomBytes(32).toString('hex')
@@ -134,8 +135,9 @@ await eachEngine(t, async (t, { store }) => {
     const b = await newTenant(store)
     const a1 = await store.createKey({ tenantId: a.id, prefix: prefix(), hash: hash() })
     await store.createKey({ tenantId: b.id, prefix: prefix(), hash: hash() })
+    await until(() => Date.now() > a1.createdAt.getTime(), 'the next millisecond')
     const a2 = await store.createKey({ tenantId: a.id, prefix: prefix(), hash: hash() })
-    t.same((await store.listKeys(a.id)).map((k) => k.id), [a1.id, a2.id])
+    t.same((await store.listKeys(a.id)).map((k) => k.id), [a1.id, a2.id], 'by creation, whatever their random ids')
     t.same(await store.listKeys(987654), [])
   })
 
