@@ -72,6 +72,8 @@ export class Authenticator {
   /** Hashes of keys the store does not know (or knows revoked); apart, so they cannot evict the others. */
   readonly #unknown: LRUCache<string, true>
   readonly #failures: FailedLookups | undefined
+  /** Lookups on their way to the store, by key hash. */
+  readonly #loading = new Map<string, Promise<Entry>>()
   readonly #now: () => number
   readonly #onLookup: (result: LookupResult) => void
   #channel: InvalidationChannel | undefined
@@ -108,17 +110,43 @@ export class Authenticator {
     const cached = this.#cache.get(hash)
     if (cached !== undefined && usable(cached, now)) return this.#use(cached, now)
 
+    const known = cached ?? (this.#unknown.has(hash) ? UNKNOWN : undefined)
+    if (known === undefined) return await this.#lookUp(prefix, hash, client, now)
+    // Known and refused (unknown, revoked, expired, a disabled tenant): no query, but a failure all the same.
     const charge = this.#charge(client)
-    let entry = cached ?? (this.#unknown.has(hash) ? UNKNOWN : undefined)
-    if (entry === undefined) {
-      try {
-        entry = await this.#load(prefix, hash)
-      } catch (error) {
-        charge?.refund() // the store failed, not the key
-        throw error
+    if (!usable(known, now)) return undefined
+    charge?.refund()
+    return this.#use(known, now)
+  }
+
+  /**
+   * One store query per key however many requests present it at once (a cold
+   * start, a burst from one app): the first is charged and looks it up, the
+   * others wait for its answer, and count as failures only if it is no key.
+   */
+  async #lookUp (prefix: string, hash: string, client: string | undefined, now: number): Promise<Principal | undefined> {
+    const pending = this.#loading.get(hash)
+    if (pending !== undefined) {
+      const entry = await pending
+      if (!usable(entry, now)) {
+        if (client !== undefined) this.#failures?.charge(client)
+        return undefined
       }
+      return this.#use(entry, now)
+    }
+    const charge = this.#charge(client)
+    const loading = this.#load(prefix, hash).then((entry) => {
       if (entry === UNKNOWN) this.#unknown.set(hash, true)
       else this.#cache.set(hash, entry)
+      return entry
+    }).finally(() => { this.#loading.delete(hash) })
+    this.#loading.set(hash, loading)
+    let entry: Entry
+    try {
+      entry = await loading
+    } catch (error) {
+      charge?.refund() // the store failed, not the key
+      throw error
     }
     if (!usable(entry, now)) return undefined
     charge?.refund()

@@ -316,6 +316,19 @@ t.test('valid keys are not counted as failures, and concurrent lookups cannot ov
   t.equal(lookups(), 5 + 3, 'only three reached the store')
 })
 
+t.test('a burst presenting one key makes one store query: a valid key is never refused for it, an unknown one counts each time', async (t) => {
+  const { auth, lookups } = setUp({ failedLookupsPerMinute: 3 })
+  const { key } = await tenantWithKey()
+  const valid = await Promise.all(Array.from({ length: 50 }, async () => await auth.authenticate(key.key, CLIENT)))
+  t.ok(valid.every((principal) => principal?.keyId === key.id), 'all 50 authenticated, none refused as a pending failure')
+  t.equal(lookups(), 1, 'one query for the 50')
+  const unknown = generateKey().key
+  const answers = await Promise.all(Array.from({ length: 10 }, async () => await auth.authenticate(unknown, CLIENT)))
+  t.ok(answers.every((principal) => principal === undefined), 'the unknown key is refused to each')
+  t.equal(lookups(), 2, 'with one query')
+  await t.rejects(auth.authenticate(generateKey().key, CLIENT), { code: 'rate_limited' }, 'and each presentation counted: the client is past its limit')
+})
+
 t.test('a failing store is not counted against the client', async (t) => {
   const broken = await openStore({ url: 'sqlite::memory:' })
   await broken.close()
