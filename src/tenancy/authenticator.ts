@@ -72,6 +72,8 @@ export class Authenticator {
   /** Hashes of keys the store does not know (or knows revoked); apart, so they cannot evict the others. */
   readonly #unknown: LRUCache<string, true>
   readonly #failures: FailedLookups | undefined
+  /** Hashes of keys found valid here, kept past the cache's TTL (no secret: a hash of a key this instance was shown). */
+  readonly #wasValid: LRUCache<string, true>
   /** Lookups on their way to the store, by key hash. */
   readonly #loading = new Map<string, Promise<Entry>>()
   readonly #now: () => number
@@ -86,6 +88,7 @@ export class Authenticator {
     // The clock is read on every check: lru-cache's default 1 ms memo of the time would outlive a fake clock's jump.
     const time = { perf: { now: clock.monotonic }, ttlResolution: 0 }
     this.#cache = new LRUCache({ max: options.max ?? 10_000, ttl: Math.max(1, options.ttlMs), ...time })
+    this.#wasValid = new LRUCache({ max: options.max ?? 10_000 })
     this.#unknown = new LRUCache({
       max: options.negativeMax ?? 10_000,
       ttl: Math.max(1, options.negativeTtlMs ?? Math.min(NEGATIVE_TTL_MS, options.ttlMs)),
@@ -134,10 +137,18 @@ export class Authenticator {
       }
       return this.#use(entry, now)
     }
-    const charge = this.#charge(client)
+    // A key this instance found valid before is looked up again (its cache entry expired, or an
+    // invalidation dropped it) whatever else its address sent: an attacker sharing an app's
+    // address cannot lock the app out, and no one can guess a key that was valid.
+    const charge = this.#wasValid.has(hash) ? undefined : this.#charge(client)
     const loading = this.#load(prefix, hash).then((entry) => {
-      if (entry === UNKNOWN) this.#unknown.set(hash, true)
-      else this.#cache.set(hash, entry)
+      if (entry === UNKNOWN) {
+        this.#unknown.set(hash, true)
+        this.#wasValid.delete(hash)
+      } else {
+        this.#cache.set(hash, entry)
+        if (entry.principal !== null) this.#wasValid.set(hash, true)
+      }
       return entry
     }).finally(() => { this.#loading.delete(hash) })
     this.#loading.set(hash, loading)

@@ -316,6 +316,19 @@ t.test('valid keys are not counted as failures, and concurrent lookups cannot ov
   t.equal(lookups(), 5 + 3, 'only three reached the store')
 })
 
+t.test('a key found valid before is looked up again once its entry expires, even from an address past its limit: sharing an address with an attacker locks no app out', async (t) => {
+  const { auth, clock, lookups } = setUp({ failedLookupsPerMinute: 2, ttlMs: 1000 })
+  const { key } = await tenantWithKey()
+  const fresh = await tenantWithKey()
+  t.equal((await auth.authenticate(key.key, CLIENT))?.keyId, key.id)
+  for (let i = 0; i < 2; i++) t.equal(await auth.authenticate(generateKey().key, CLIENT), undefined)
+  await t.rejects(auth.authenticate(generateKey().key, CLIENT), { code: 'rate_limited' })
+  clock.advance(1500)
+  t.equal((await auth.authenticate(key.key, CLIENT))?.keyId, key.id, 'the app\'s key, its cache entry expired, works from the same address')
+  t.equal(lookups(), 4, 'after a lookup of its own')
+  await t.rejects(auth.authenticate(fresh.key.key, CLIENT), { code: 'rate_limited' }, 'a key never seen from anywhere still waits for the window')
+})
+
 t.test('a burst presenting one key makes one store query: a valid key is never refused for it, an unknown one counts each time', async (t) => {
   const { auth, lookups } = setUp({ failedLookupsPerMinute: 3 })
   const { key } = await tenantWithKey()
