@@ -29,6 +29,7 @@ import refills from '../routes/refills.js'
 import cancels from '../routes/cancels.js'
 import balance from '../routes/balance.js'
 import health from '../routes/health.js'
+import metricsRoute from '../routes/metrics.js'
 import admin from '../routes/admin.js'
 import adminOrders from '../routes/admin-orders.js'
 import me from '../routes/me.js'
@@ -130,6 +131,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(balance)
   await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed', clock })
   await app.register(me, config.rateLimit)
+  await app.register(metricsRoute)
   if (config.auth.adminToken !== undefined) {
     await app.register(admin, { clock })
     await app.register(adminOrders)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
@@ -17,6 +17,8 @@ declare module 'fastify' {
      * the app listens; it rejects if it cannot); undefined without METRICS_PORT.
      */
     metricsListener: Promise<AddressInfo> | undefined
+    /** Answers GET /metrics on the main port: 403 without METRICS_TOKEN, 401 without that bearer token. */
+    scrapeMetrics: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>
   }
 }
 
@@ -83,9 +85,9 @@ const OFF_DETAIL = 'GET /metrics is not served on this port without a token: set
 const UNAUTHORIZED_DETAIL = 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"'
 
 /**
- * GET /metrics on the main port: only with METRICS_TOKEN set, to that bearer
- * token (403 without one, 401 for a wrong or missing one), and counted per IP
- * like any caller without a key. With METRICS_PORT, a listener of its own on
+ * The registry, and the answer to GET /metrics on the main port (the route
+ * is routes/metrics.ts): only with METRICS_TOKEN set, to that bearer token
+ * (403 without one, 401 for a wrong or missing one). With METRICS_PORT, a listener of its own on
  * METRICS_HOST serves GET /metrics and nothing else, with the token only when
  * one is set; it listens once the app does and closes with it.
  */
@@ -110,21 +112,9 @@ export default fp<MetricsOptions>(async (app, options) => {
     return await reply.type(metrics.registry.contentType).send(await render())
   }
 
-  // The rate limiter is registered after this plugin (after auth, which it
-  // follows, and pressure, which needs app.metrics), so it does not see this
-  // route declared: its rule is taken once the app is ready. Auth passes this
-  // public route by, so every scrape is counted by IP, the limit of any
-  // caller without a key (RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE).
-  let limit: onRequestAsyncHookHandler | undefined
-  app.addHook('onReady', async () => {
-    if (!app.hasDecorator('rateLimit')) throw new Error('GET /metrics needs the rate-limit plugin registered')
-    limit = app.rateLimit() as onRequestAsyncHookHandler
-  })
-  app.get('/metrics', {
-    schema: { hide: true },
-    config: { public: true, rateLimit: false },
-    onRequest: async function (request, reply) { await limit?.call(this, request, reply) }
-  }, async (request, reply) => {
+  // GET /metrics on the main port is routes/metrics.ts: declared there, after
+  // the rate limiter, so its per-IP limit covers it as any route.
+  app.decorate('scrapeMetrics', async (request: FastifyRequest, reply: FastifyReply) => {
     if (options.token === undefined) throw new GatewayError('forbidden', OFF_DETAIL)
     return await scrape(request, reply, true)
   })

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import ipaddr from 'ipaddr.js'
 import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.js'
 import type { AuthConfig } from '../config.js'
@@ -37,18 +36,6 @@ export function presentedKey (request: FastifyRequest): string | undefined {
 }
 
 /**
- * Whom failed key lookups are counted against: an IPv4 address, or an IPv6
- * address's /64 (one subscriber's network: counted per address, a client
- * with a /64 would have 2^64 fresh allowances).
- */
-export function lookupClient (ip: string): string {
-  if (!ipaddr.isValid(ip)) return ip
-  const address = ipaddr.process(ip)
-  if (address.kind() === 'ipv4') return address.toString()
-  return address.toNormalizedString().split(':').slice(0, 4).join(':') + '::/64'
-}
-
-/**
  * Authentication in two steps around the rate limiter: `onRequest` finds who
  * is calling (so the limiter can count per tenant, or per IP for strangers),
  * `preParsing` refuses, before any body is read, who may not call the route.
@@ -74,7 +61,7 @@ export default fp<AuthConfig & { clock?: Clock }>(async (app, options) => {
       request.isAdmin = isAdminToken(key)
     } else {
       // request.ip is the client's address behind TRUST_PROXY's proxies, the socket's otherwise.
-      request.principal = await authenticator.authenticate(key, lookupClient(request.ip))
+      request.principal = await authenticator.authenticate(key, request.ip)
     }
   })
 

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import ipaddr from 'ipaddr.js'
 
 const WINDOW_MS = 60_000
 
@@ -7,6 +8,18 @@ interface Window {
   openedAt: number
   /** Lookups counted as failed in the window, those still in flight included. */
   failures: number
+}
+
+/**
+ * Whom failed key lookups are counted against: an IPv4 address, or an IPv6
+ * address's /64 (one subscriber's network: counted per address, a client
+ * with a /64 would have 2^64 fresh allowances).
+ */
+function networkOf (ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip
+  const address = ipaddr.process(ip)
+  if (address.kind() === 'ipv4') return address.toString()
+  return address.toNormalizedString().split(':').slice(0, 4).join(':') + '::/64'
 }
 
 /** A lookup counted against a client until it turns out valid. */
@@ -51,13 +64,14 @@ export class FailedLookups {
 
   /** Seconds until `client` may look a key up again; undefined while it may. */
   refusedFor (client: string): number | undefined {
-    const window = this.#current(client)
+    const window = this.#current(networkOf(client))
     if (window === undefined || window.failures < this.#perMinute) return undefined
     return Math.max(1, Math.ceil((window.openedAt + WINDOW_MS - this.#monotonic()) / 1000))
   }
 
   /** Counts a lookup by `client` as failed, until refunded. */
-  charge (client: string): Charge {
+  charge (address: string): Charge {
+    const client = networkOf(address)
     let window = this.#current(client)
     if (window === undefined) {
       window = { openedAt: this.#monotonic(), failures: 0 }

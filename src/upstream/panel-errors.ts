@@ -329,8 +329,6 @@ export const PANEL_ERROR_CODES: ReadonlyMap<number, string> = new Map([
 
 const MAX_MATCHED = 500
 
-export { cleanText, operatorText, scrubSecrets } from './scrub.js'
-
 /**
  * The text the patterns read: the first 500 characters, lower case, apostrophes
  * dropped ("don't" → "dont"), every other run of non-letters/digits one space

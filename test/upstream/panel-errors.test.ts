@@ -2,9 +2,10 @@ import fc from 'fast-check'
 import t from 'tap'
 import { ERRORS, type ErrorCode } from '../../src/problems/errors.js'
 import {
-  PANEL_ERRORS, cleanText, errorBodyOf, fieldOf, findPanelErrorRule, itemTextError, normaliseMessage, panelError,
-  operatorText, panelErrorTable, recognisedPanelError, scrubSecrets
+  PANEL_ERRORS, errorBodyOf, fieldOf, findPanelErrorRule, itemTextError, normaliseMessage, panelError,
+  panelErrorTable, recognisedPanelError
 } from '../../src/upstream/panel-errors.js'
+import { cleanText, operatorText, scrubSecrets } from '../../src/upstream/scrub.js'
 
 const KEY = 'k3y+SECRET/=&%0123456789abcdef'
 
