@@ -295,17 +295,20 @@ t.test('429 whose Retry-After does not fit the deadline fails at once', async (t
   t.equal(err.code, 'upstream_rate_limited')
   t.equal(err.statusCode, 503)
   t.equal(err.retryAfter, 30)
-  t.ok(Date.now() - started < 1000, 'did not wait')
+  t.ok(Date.now() - started < 10_000, 'did not wait the 30 s')
   t.equal(panel.hits(), 1)
 })
 
-t.test('backoff that would pass the deadline is not attempted', async (t) => {
+t.test('backoff is capped (2 s, however large the base) and retries end in the panel\'s own failure, not a timeout', async (t) => {
+  // A backoff past the deadline is skipped, but with full jitter any delay may fall short of
+  // it, so that is not asserted here (a 400 ms deadline made this test a race on a busy
+  // machine: an attempt straddling the deadline ended as upstream_timeout). The 429 test above
+  // checks a wait that cannot fit the deadline, with Retry-After.
   const panel = await fakePanel(t, () => ({ status: 500 }))
-  const { client } = makeClient(t, panel.url, { timeoutMs: 400, retries: 10, retryBaseMs: 10_000 })
-  const started = Date.now()
+  const { client } = makeClient(t, panel.url, { timeoutMs: 20_000, retries: 3, retryBaseMs: 600_000 })
   const err = await failure(t, client.balance())
-  t.ok(['upstream_server_error'].includes(err.code), err.code)
-  t.ok(Date.now() - started < 1400)
+  t.equal(err.code, 'upstream_server_error', 'the panel\'s failure, not a timeout')
+  t.equal(panel.hits(), 4, 'each retry within the cap, well inside the deadline')
 })
 
 t.test('a hang is cut at the deadline with upstream_timeout (504)', async (t) => {
