@@ -147,6 +147,43 @@ export const PressureSchema = Type.Object({
   maxEventLoopDelayMs: Type.Integer({ env: 'MAX_EVENT_LOOP_DELAY_MS', default: 1000, minimum: 0, maximum: 60000 })
 })
 
+export const TrackerSchema = Type.Object({
+  /** How soon a placed order (or refill) is first polled, and the first gap between polls (ms); the gap doubles up to the max. */
+  minIntervalMs: Type.Integer({ env: 'TRACKER_MIN_INTERVAL_MS', default: 15000, minimum: 100, maximum: 86400000 }),
+  /** The longest gap between two polls of a non-final order (ms). */
+  maxIntervalMs: Type.Integer({ env: 'TRACKER_MAX_INTERVAL_MS', default: 600000, minimum: 100, maximum: 86400000 }),
+  /** How often each instance looks for orders due a poll, deliveries due an attempt and the catalog and balance checks (ms); 0: the tracker and delivery are off. */
+  tickMs: Type.Integer({ env: 'TRACKER_TICK_MS', default: 1000, minimum: 0, maximum: 600000 }),
+  /** Orders (and refills) claimed per tick by one instance. */
+  batch: Type.Integer({ env: 'TRACKER_BATCH', default: 500, minimum: 1, maximum: 100000 })
+})
+
+export const EventsSchema = Type.Object({
+  /** How long events stay in GET /events (and deliveries in their listing), days. */
+  retentionDays: Type.Integer({ env: 'EVENTS_RETENTION_DAYS', default: 30, minimum: 1, maximum: 3650 }),
+  /** How often the panel's catalog is compared with the last one seen, for service.* events (ms); 0: never. */
+  catalogWatchMs: Type.Integer({ env: 'CATALOG_WATCH_INTERVAL_MS', default: 300000, minimum: 0, maximum: 86400000 }),
+  /** How often the panel balance is checked for balance.low (ms); 0: never. */
+  balanceCheckMs: Type.Integer({ env: 'BALANCE_CHECK_INTERVAL_MS', default: 300000, minimum: 0, maximum: 86400000 }),
+  /** balance.low when the panel balance falls below this amount (a decimal in the panel's currency). */
+  balanceLowThreshold: Type.Optional(Type.String({ env: 'BALANCE_LOW_THRESHOLD', pattern: '^\\d{1,15}(\\.\\d{1,10})?$', mustBe: 'a decimal amount such as 50 or 12.5' })),
+  /** balance.low when the balance would last less than this many hours at the last 24 hours' spend. */
+  balanceLowRunwayHours: Type.Integer({ env: 'BALANCE_LOW_RUNWAY_HOURS', default: 24, minimum: 0, maximum: 8760 })
+})
+
+export const WebhooksSchema = Type.Object({
+  /** Receivers allowed besides public https ones: host names, IPs or CIDRs, comma-separated; these may be internal and plain http. */
+  allowedTargets: Type.Array(Type.String(), { env: 'WEBHOOK_ALLOWED_TARGETS', default: [], parse: webhookTargets }),
+  /** One delivery attempt: connecting, the answer's headers and its body (ms). */
+  timeoutMs: Type.Integer({ env: 'WEBHOOK_TIMEOUT_MS', default: 10000, minimum: 100, maximum: 120000 }),
+  /** An endpoint whose deliveries have failed without a success for this long is disabled (ms). */
+  disableAfterMs: Type.Integer({ env: 'WEBHOOK_DISABLE_AFTER_MS', default: 5 * 86400000, minimum: 1000, maximum: 90 * 86400000 }),
+  /** After a secret rotation the old secret still signs (beside the new one) this long (ms). */
+  secretOverlapMs: Type.Integer({ env: 'WEBHOOK_SECRET_OVERLAP_MS', default: 86400000, minimum: 0, maximum: 30 * 86400000 }),
+  /** Deliveries in flight at once per instance. */
+  concurrency: Type.Integer({ env: 'WEBHOOK_CONCURRENCY', default: 16, minimum: 1, maximum: 1024 })
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSchema,
   panel: PanelSchema,
@@ -158,7 +195,10 @@ export const ConfigSchema = Type.Object({
   statuses: StatusesSchema,
   ledger: LedgerSchema,
   metrics: MetricsSchema,
-  pressure: PressureSchema
+  pressure: PressureSchema,
+  tracker: TrackerSchema,
+  events: EventsSchema,
+  webhooks: WebhooksSchema
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -174,6 +214,9 @@ export type StatusesConfig = Static<typeof StatusesSchema>
 export type LedgerConfig = Static<typeof LedgerSchema>
 export type MetricsConfig = Static<typeof MetricsSchema>
 export type PressureConfig = Static<typeof PressureSchema>
+export type TrackerConfig = Static<typeof TrackerSchema>
+export type EventsConfig = Static<typeof EventsSchema>
+export type WebhooksConfig = Static<typeof WebhooksSchema>
 
 export const DATABASE_TIMEOUT_DEFAULTS: DatabaseTimeouts = Value.Create(DatabaseTimeoutsSchema)
 
@@ -288,6 +331,17 @@ function trustProxy (raw: string, name: string): boolean | number | string[] {
   throw new ConfigError(`${name} must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDRs`)
 }
 
+// A host name, an IPv4 or IPv6 address, or either with a /prefix.
+const TARGET = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|[0-9.]+(?:\/\d{1,2})?|[0-9a-f:.]+(?:\/\d{1,3})?)$/i
+
+function webhookTargets (raw: string, name: string): string[] {
+  const targets = raw.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item !== '')
+  for (const target of targets) {
+    if (!TARGET.test(target)) throw new ConfigError(`${name} must be comma-separated host names, IP addresses or CIDRs such as hooks.internal,10.0.0.0/8 (got "${target}")`)
+  }
+  return targets
+}
+
 function corsOrigins (raw: string, name: string): string[] {
   return raw.split(',').map((o) => o.trim()).filter((o) => o !== '').map((origin) => {
     let parsed: URL | undefined
@@ -338,6 +392,12 @@ function headersWithinRequest (server: ServerConfig): void {
   }
 }
 
+function trackerBounds (tracker: TrackerConfig): void {
+  if (tracker.maxIntervalMs < tracker.minIntervalMs) {
+    throw new ConfigError(`TRACKER_MAX_INTERVAL_MS must be at least TRACKER_MIN_INTERVAL_MS (${tracker.minIntervalMs}; got ${tracker.maxIntervalMs})`)
+  }
+}
+
 function schemaNeedsPostgres (store: StoreConfig): void {
   if (store.schema !== undefined && !store.url.startsWith('postgres')) throw refuse('DATABASE_SCHEMA', SCHEMA_MUST_BE)
 }
@@ -356,5 +416,6 @@ export function loadConfig (env: Env = process.env, options: LoadOptions = {}): 
   shutdownGrace(config.server, config.panel)
   headersWithinRequest(config.server)
   schemaNeedsPostgres(config.store)
+  trackerBounds(config.tracker)
   return config
 }

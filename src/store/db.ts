@@ -64,6 +64,10 @@ export interface OrdersTable {
   final: Bool
   created_at: Timestamp
   updated_at: Timestamp
+  /** when the tracker polls it next; null: final, or no longer askable */
+  next_poll_at: TimestampNull
+  /** polls since placing (or since its status last changed): the gap doubles with each */
+  polls: ColumnType<IntOut, number | undefined, number>
 }
 
 export interface RefillsTable {
@@ -76,6 +80,84 @@ export interface RefillsTable {
   order_local_id: IntNull
   tenant_id: Int
   created_at: Timestamp
+  status: string | null
+  upstream_status: string | null
+  final: ColumnType<boolean | IntOut, boolean | number | undefined, boolean | number>
+  next_poll_at: TimestampNull
+  polls: ColumnType<IntOut, number | undefined, number>
+  updated_at: ColumnType<Date | string | null, string | null | undefined, string | null>
+}
+
+export interface EventsTable {
+  local_id: Id
+  /** the public id, `evt_…`: the webhook-id of its deliveries */
+  id: string
+  type: string
+  /** null: an event about the panel (services, balance) for every tenant the audience columns admit */
+  tenant_id: IntNull
+  /** the scope a tenant needs to see a panel event */
+  scope: string | null
+  /** a service event: seen only by tenants whose allowed services admit it */
+  service_id: IntNull
+  service_category: string | null
+  data: Json
+  created_at: Timestamp
+}
+
+export interface WebhookEndpointsTable {
+  id: Int
+  /** null: an operator's endpoint, which receives every event */
+  tenant_id: IntNull
+  url: string
+  /** null: every type */
+  events: JsonNull
+  enabled: Bool
+  secret: string
+  previous_secret: string | null
+  previous_secret_until: TimestampNull
+  failing_since: TimestampNull
+  disabled_reason: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookDeliveriesTable {
+  local_id: Id
+  id: Int
+  endpoint_id: Int
+  event_local_id: Int
+  state: string
+  attempts: ColumnType<IntOut, number | undefined, number>
+  next_attempt_at: TimestampNull
+  last_attempt_at: TimestampNull
+  last_status: IntNull
+  last_error: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookAttemptsTable {
+  local_id: Id
+  delivery_local_id: Int
+  attempt: Int
+  status: IntNull
+  error: string | null
+  excerpt: string | null
+  duration_ms: Int
+  created_at: Timestamp
+}
+
+export interface CatalogServicesTable {
+  panel: string
+  service_id: Int
+  data: Json
+  updated_at: Timestamp
+}
+
+export interface GatewayStateTable {
+  key: string
+  value: Json
+  updated_at: Timestamp
 }
 
 export interface IdempotencyTable {
@@ -101,6 +183,12 @@ export interface Database {
   orders: OrdersTable
   refills: RefillsTable
   idempotency_keys: IdempotencyTable
+  events: EventsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_attempts: WebhookAttemptsTable
+  catalog_services: CatalogServicesTable
+  gateway_state: GatewayStateTable
 }
 
 export type Db = Kysely<Database>

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Db, Dialect } from './db.js'
 import { StoreContext } from './db.js'
+import * as events from './events.js'
 import * as idempotency from './idempotency.js'
 import * as keys from './keys.js'
 import * as orders from './orders.js'
@@ -8,7 +9,7 @@ import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as tenants from './tenants.js'
 import type {
-  ApiKey, ClaimIdempotency, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
+  ApiKey, ClaimIdempotency, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
   OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
@@ -70,6 +71,10 @@ export class KyselyStore implements Store {
 
   usage (tenantId: number, q: { days: number, now?: Date }): Promise<Usage> { return spending.usage(this.#ctx, tenantId, q) }
   spend (tenantId: number, now?: Date): Promise<{ today: string, month: string }> { return spending.spend(this.#ctx, tenantId, now) }
+
+  recordEvents (list: NewEvent[], now?: Date): Promise<StoredEvent[]> { return events.recordEvents(this.#ctx, list, now) }
+  listEvents (tenant: Pick<Tenant, 'id' | 'scopes' | 'allowedServices'> | undefined, q: EventsQuery): Promise<StoredEvent[] | undefined> { return events.listEvents(this.#ctx, tenant, q) }
+  purgeEvents (before: Date): Promise<number> { return events.purgeEvents(this.#ctx, before) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)

@@ -131,6 +131,111 @@ export function migrations (dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('refills_id_key').unique().on('refills').column('id').execute()
         await db.schema.createIndex('refills_tenant_idx').on('refills').columns(['tenant_id', 'id']).execute()
       }
+    },
+
+    // Events: an outbox written in the same transaction as each change, the
+    // tracker's schedule on orders and refills (with refills' statuses), the
+    // webhook endpoints and their deliveries, and what the last catalog and
+    // balance checks saw (so several instances emit each change once).
+    '0004_events': {
+      async up (db: Kysely<any>) {
+        const idColumn = (table: string, name = 'local_id') => pg
+          ? db.schema.createTable(table).addColumn(name, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+          : db.schema.createTable(table).addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement())
+
+        await idColumn('events')
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          // null: an event about the panel (services, balance), seen by every tenant the audience columns admit
+          .addColumn('tenant_id', 'bigint', (c) => c.references('tenants.id').onDelete('cascade'))
+          .addColumn('scope', 'text')
+          .addColumn('service_id', 'bigint')
+          .addColumn('service_category', 'text')
+          .addColumn('data', json, (c) => c.notNull())
+          .addColumn('created_at', timestamp, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('events_id_key').unique().on('events').column('id').execute()
+        await db.schema.createIndex('events_tenant_idx').on('events').columns(['tenant_id', 'local_id']).execute()
+        await db.schema.createIndex('events_created_idx').on('events').column('created_at').execute()
+
+        await db.schema.createTable('webhook_endpoints')
+          .addColumn('id', 'bigint', (c) => c.primaryKey())
+          // null: an operator's endpoint, which receives every event
+          .addColumn('tenant_id', 'bigint', (c) => c.references('tenants.id').onDelete('cascade'))
+          .addColumn('url', 'text', (c) => c.notNull())
+          // null: every type
+          .addColumn('events', json)
+          .addColumn('enabled', bool, (c) => c.notNull())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('previous_secret', 'text')
+          .addColumn('previous_secret_until', timestamp)
+          .addColumn('failing_since', timestamp)
+          .addColumn('disabled_reason', 'text')
+          .addColumn('created_at', timestamp, (c) => c.notNull())
+          .addColumn('updated_at', timestamp, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('webhook_endpoints_tenant_idx').on('webhook_endpoints').columns(['tenant_id', 'created_at']).execute()
+
+        await idColumn('webhook_deliveries')
+          .addColumn('id', 'bigint', (c) => c.notNull())
+          .addColumn('endpoint_id', 'bigint', (c) => c.notNull().references('webhook_endpoints.id').onDelete('cascade'))
+          .addColumn('event_local_id', 'bigint', (c) => c.notNull().references('events.local_id').onDelete('cascade'))
+          .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'succeeded', 'failed')`))
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          // pending: when the next attempt is due (an attempt in flight holds it ahead, as its lease)
+          .addColumn('next_attempt_at', timestamp)
+          .addColumn('last_attempt_at', timestamp)
+          .addColumn('last_status', 'integer')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', timestamp, (c) => c.notNull())
+          .addColumn('updated_at', timestamp, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('webhook_deliveries_id_key').unique().on('webhook_deliveries').column('id').execute()
+        await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['state', 'next_attempt_at']).execute()
+        await db.schema.createIndex('webhook_deliveries_endpoint_idx').on('webhook_deliveries').columns(['endpoint_id', 'local_id']).execute()
+        await db.schema.createIndex('webhook_deliveries_event_idx').on('webhook_deliveries').column('event_local_id').execute()
+
+        await idColumn('webhook_attempts')
+          .addColumn('delivery_local_id', 'bigint', (c) => c.notNull().references('webhook_deliveries.local_id').onDelete('cascade'))
+          .addColumn('attempt', 'integer', (c) => c.notNull())
+          .addColumn('status', 'integer')
+          .addColumn('error', 'text')
+          .addColumn('excerpt', 'text')
+          .addColumn('duration_ms', 'integer', (c) => c.notNull())
+          .addColumn('created_at', timestamp, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('webhook_attempts_delivery_idx').on('webhook_attempts').columns(['delivery_local_id', 'local_id']).execute()
+
+        await db.schema.createTable('catalog_services')
+          .addColumn('panel', 'text', (c) => c.notNull())
+          .addColumn('service_id', 'bigint', (c) => c.notNull())
+          .addColumn('data', json, (c) => c.notNull())
+          .addColumn('updated_at', timestamp, (c) => c.notNull())
+          .addPrimaryKeyConstraint('catalog_services_pkey', ['panel', 'service_id'])
+          .execute()
+
+        await db.schema.createTable('gateway_state')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', json, (c) => c.notNull())
+          .addColumn('updated_at', timestamp, (c) => c.notNull())
+          .execute()
+
+        // The tracker's schedule: null once final (or no longer askable).
+        await db.schema.alterTable('orders').addColumn('next_poll_at', timestamp).execute()
+        await db.schema.alterTable('orders').addColumn('polls', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+        await db.schema.createIndex('orders_next_poll_idx').on('orders').column('next_poll_at').execute()
+        await db.schema.alterTable('refills').addColumn('status', 'text').execute()
+        await db.schema.alterTable('refills').addColumn('upstream_status', 'text').execute()
+        await db.schema.alterTable('refills').addColumn('final', bool, (c) => c.notNull().defaultTo(no)).execute()
+        await db.schema.alterTable('refills').addColumn('next_poll_at', timestamp).execute()
+        await db.schema.alterTable('refills').addColumn('polls', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+        await db.schema.alterTable('refills').addColumn('updated_at', timestamp).execute()
+        await db.schema.createIndex('refills_next_poll_idx').on('refills').column('next_poll_at').execute()
+        // What was open before tracking existed is tracked from now on.
+        const now = new Date().toISOString()
+        await sql`update orders set next_poll_at = ${now} where state = 'placed' and final = ${no} and panel_superseded = ${no}`.execute(db)
+        await sql`update refills set next_poll_at = ${now}, updated_at = created_at`.execute(db)
+      }
     }
   }
 }

@@ -209,6 +209,45 @@ export interface Usage {
   months: Array<{ month: string, orders: number, spend: string }>
 }
 
+/**
+ * Who sees an event: a tenant's own (`tenantId`), or, for an event about the
+ * panel (`tenantId` null), every tenant holding `scope` whose allowed services
+ * admit `service`.
+ */
+export interface EventAudience {
+  scope: Scope | string | null
+  service: { id: number, category: string } | null
+}
+
+export interface NewEvent {
+  type: string
+  tenantId: number | null
+  audience?: Partial<EventAudience>
+  /** what the event says: `data.order` as GET /orders/:id shows it, `data.service`, `data.previous`… */
+  data: Record<string, unknown>
+  createdAt?: Date
+}
+
+export interface StoredEvent {
+  /** row id: the feed's order */
+  localId: number
+  /** `evt_…`, the webhook-id of its deliveries */
+  id: string
+  type: string
+  tenantId: number | null
+  audience: EventAudience
+  data: Record<string, unknown>
+  createdAt: Date
+}
+
+export interface EventsQuery {
+  limit: number
+  /** an event id (a page's last): only events after it */
+  after?: string
+  types?: string[]
+  createdAfter?: Date
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
 
@@ -289,6 +328,14 @@ export interface Store {
 
   usage (tenantId: number, q: { days: number, now?: Date }): Promise<Usage>
   spend (tenantId: number, now?: Date): Promise<{ today: string, month: string }>
+
+  // --- Events (src/store/events.ts) ---
+  /** Events written on their own (a panel check, an operator's action), in one transaction with their deliveries. */
+  recordEvents (events: NewEvent[], now?: Date): Promise<StoredEvent[]>
+  /** the tenant's events (its own and the panel events it may see; undefined tenant: all), oldest first; undefined when `after` names no event it may see */
+  listEvents (tenant: Pick<Tenant, 'id' | 'scopes' | 'allowedServices'> | undefined, q: EventsQuery): Promise<StoredEvent[] | undefined>
+  /** retention: deletes events created before `before` (and their deliveries) */
+  purgeEvents (before: Date): Promise<number>
 
   /** readiness: one round trip */
   ping (): Promise<void>

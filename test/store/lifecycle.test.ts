@@ -9,7 +9,7 @@ import { openStore } from '../../src/store/open.js'
 import type { StoreLogger } from '../../src/store/logger.js'
 import { eachEngine, newTenant, type EngineName, type Location } from './helper.js'
 
-const MIGRATIONS = ['0001_initial', '0002_repeatable_panel_ids', '0003_order_ledger']
+const MIGRATIONS = ['0001_initial', '0002_repeatable_panel_ids', '0003_order_ledger', '0004_events']
 
 /** A database with only the first migration applied, as the first release left it. */
 async function atFirstRelease (name: EngineName, at: Location): Promise<Kysely<any>> {
@@ -117,7 +117,7 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
 
     const logged = recorder()
     const store = await open(at, { logger: logged.logger })
-    t.same(logged.lines.map((l) => l.obj), [{ migration: '0002_repeatable_panel_ids' }, { migration: '0003_order_ledger' }])
+    t.same(logged.lines.map((l) => l.obj), [{ migration: '0002_repeatable_panel_ids' }, { migration: '0003_order_ledger' }, { migration: '0004_events' }])
     t.match(await store.getOrder(alice, 23501), { id: 23501, panelOrderId: 23501, panel: null, panelSuperseded: false, state: 'placed', charge: '0.4', status: 'completed', final: true },
       'an order keeps its (unique) panel id as its gateway id')
     t.same([...(await store.getRefills(alice, [5001, 5002])).values()].map((r) => [r.id, r.panelRefillId, r.orderId]).sort(), [[5001, 5001, 23501], [5002, 5002, 23501]],
@@ -155,7 +155,7 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
       const s = await open(at)
       const tables = await sql<{ table_name: string }>`
         select table_name from information_schema.tables where table_schema = ${at.schema} order by table_name`.execute(s.db)
-      t.same(tables.rows.map((r) => r.table_name), ['api_keys', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'orders', 'refills', 'tenants'])
+      t.same(tables.rows.map((r) => r.table_name), ['api_keys', 'catalog_services', 'events', 'gateway_state', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'orders', 'refills', 'tenants', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints'])
     })
 
     t.test('the migrator reads only the store\'s own schema', async (t) => {
@@ -167,7 +167,7 @@ await eachEngine(t, async (t, { name, store, open, fresh, count }) => {
       const s = await open(at)
       const tables = await s.db.introspection.getTables({ withInternalKyselyTables: true })
       t.same(new Set(tables.map((table) => table.schema)), new Set([at.schema]))
-      t.same(tables.map((table) => table.name), ['api_keys', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'orders', 'refills', 'tenants'])
+      t.same(tables.map((table) => table.name), ['api_keys', 'catalog_services', 'events', 'gateway_state', 'idempotency_keys', 'kysely_migration', 'kysely_migration_lock', 'orders', 'refills', 'tenants', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints'])
       t.notOk((await s.db.introspection.getTables()).some((table) => table.name.startsWith('kysely_')), 'internal tables only when asked for')
       const orders = tables.find((table) => table.name === 'orders')!
       t.ok(orders.columns.some((column) => column.name === 'tenant_id' && !column.isNullable), 'columns are read too')
