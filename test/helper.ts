@@ -97,6 +97,9 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
       // of timeouts set their own.
       PANEL_TIMEOUT_MS: '10000',
       ...NO_LOAD_SHEDDING,
+      // No background polling, delivery or panel checks unless a test is about
+      // them: they would add panel calls other tests count.
+      TRACKER_TICK_MS: '0',
       ...db?.env,
       ...options.env
     },

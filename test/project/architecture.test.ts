@@ -27,7 +27,8 @@ const RULES: Array<{ from: string, may: string[], why: string }> = [
   { from: 'src/plugins/', may: ['src/plugins/', 'src/problems/', 'src/tenancy/bearer.ts', 'src/config.ts', 'src/clock.ts', 'schemas/common.ts'], why: 'framework plugins know no domain' },
   { from: 'src/catalog/', may: ['src/catalog/', 'src/tenancy/allowlist.ts', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'the catalog reads the panel, nothing above it' },
   { from: 'src/tenancy/', may: ['src/tenancy/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/upstream/types.ts', 'src/config.ts', 'src/clock.ts'], why: 'tenancy sits on the store' },
-  { from: 'src/orders/', may: ['src/orders/', 'src/catalog/', 'src/tenancy/', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'the domain never reaches up to routes or the contract' }
+  { from: 'src/orders/', may: ['src/orders/', 'src/catalog/', 'src/tenancy/', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'the domain never reaches up to routes or the contract' },
+  { from: 'src/events/', may: ['src/events/', 'src/orders/', 'src/catalog/', 'src/tenancy/', 'src/upstream/', 'src/store/', 'src/problems/', 'src/plugins/', 'src/config.ts', 'src/clock.ts'], why: 'events tell of the domain, from beside it' }
 ]
 
 t.test('imports run one way: routes → domain → store/upstream, and schemas stand alone', async (t) => {
