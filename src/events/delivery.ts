@@ -54,7 +54,12 @@ export class Deliverer {
         leaseUntil: new Date(now + this.#o.timeoutMs + LEASE_MARGIN_MS)
       })
       if (batch.length === 0) return attempted
-      await Promise.all(batch.map(async (claimed) => { await this.#attempt(claimed) }))
+      await Promise.all(batch.map(async (claimed) => {
+        // One delivery's trouble (its endpoint deleted mid-attempt, a write failing) leaves the others to go on; its lease runs out and it is tried again.
+        await this.#attempt(claimed).catch((error: unknown) => {
+          this.#o.log.error({ err: error, webhook: claimed.endpoint.id, delivery: claimed.delivery.id }, 'webhook attempt could not be recorded')
+        })
+      }))
       attempted += batch.length
     }
   }

@@ -217,3 +217,16 @@ t.test('an operator endpoint receives every tenant\'s events', async (t) => {
   t.equal((await gw.app.inject({ url: '/admin/webhooks', headers: admin })).json().items.length, 1)
   t.equal((await gw.request({ url: '/admin/webhooks' })).statusCode, 401)
 })
+
+t.test('an endpoint deleted while an attempt is in flight: the pass goes on', async (t) => {
+  const rx = await receiver(t)
+  const gw = await gateway(t, { env: ALLOW_LOCAL })
+  const hook = await subscribe(gw, rx)
+  rx.answer((res) => {
+    gw.request({ method: 'DELETE', url: `/webhooks/${hook.id}` }).then(() => res.writeHead(200).end(), () => res.writeHead(500).end())
+  })
+  await orderCreated(gw)
+  t.equal(await gw.app.webhooks.tick(), 1)
+  t.equal((await gw.request({ url: `/webhooks/${hook.id}` })).statusCode, 404)
+  t.equal(await gw.app.webhooks.tick(), 0)
+})
