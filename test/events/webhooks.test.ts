@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ADMIN_TOKEN, gateway, type Gateway } from '../helper.js'
-import { testClock } from '../fixtures/time.js'
+import { testClock, until } from '../fixtures/time.js'
 import { RETRY_SCHEDULE_MS } from '../../src/events/delivery.js'
 import { receiver, type Receiver } from './receiver.js'
 
@@ -229,4 +229,27 @@ t.test('an endpoint deleted while an attempt is in flight: the pass goes on', as
   t.equal(await gw.app.webhooks.tick(), 1)
   t.equal((await gw.request({ url: `/webhooks/${hook.id}` })).statusCode, 404)
   t.equal(await gw.app.webhooks.tick(), 0)
+})
+
+t.test('in the background (TRACKER_TICK_MS > 0) due deliveries go out on their own', async (t) => {
+  const rx = await receiver(t)
+  const gw = await gateway(t, { env: { ...ALLOW_LOCAL, TRACKER_TICK_MS: '50' } })
+  await subscribe(gw, rx)
+  const eventId = await orderCreated(gw)
+  await until(() => rx.received.length === 1, 'the delivery')
+  t.equal(rx.received[0]?.headers['webhook-id'], eventId)
+})
+
+t.test('deliveries are paged newest first', async (t) => {
+  const rx = await receiver(t)
+  const gw = await gateway(t, { env: ALLOW_LOCAL })
+  const hook = await subscribe(gw, rx)
+  const ids = [await orderCreated(gw), await orderCreated(gw), await orderCreated(gw)]
+  const first = (await gw.request({ url: `/webhooks/${hook.id}/deliveries?limit=2` })).json()
+  t.same(first.items.map((d: { eventId: string }) => d.eventId), [ids[2], ids[1]])
+  t.match(first.items[0], { state: 'pending', attempts: 0, attemptsLog: [] })
+  const second = (await gw.request({ url: `/webhooks/${hook.id}/deliveries?limit=2&cursor=${first.nextCursor as string}` })).json()
+  t.same(second.items.map((d: { eventId: string }) => d.eventId), [ids[0]])
+  t.equal(second.nextCursor, null)
+  t.equal((await gw.request({ url: `/webhooks/${hook.id}/deliveries?cursor=bogus` })).json().code, 'invalid_cursor')
 })
