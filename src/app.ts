@@ -23,6 +23,7 @@ import panelPlugin from './upstream/plugin.js'
 import catalogPlugin from './catalog/plugin.js'
 import statusesPlugin from './orders/plugin.js'
 import ledgerPlugin from './orders/ledger-plugin.js'
+import webhooksPlugin from './events/webhooks-plugin.js'
 import services from '../routes/services.js'
 import orders from '../routes/orders.js'
 import refills from '../routes/refills.js'
@@ -33,6 +34,8 @@ import metricsRoute from '../routes/metrics.js'
 import admin from '../routes/admin.js'
 import adminOrders from '../routes/admin-orders.js'
 import me from '../routes/me.js'
+import webhooks from '../routes/webhooks.js'
+import adminWebhooks from '../routes/admin-webhooks.js'
 
 export interface AppDeps {
   /** A store the caller owns (and closes); by default DATABASE_URL is opened. */
@@ -122,6 +125,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(catalogPlugin, { ...config.catalog, clock })
   await app.register(statusesPlugin, { ...config.statuses, clock })
   await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel, clock })
+  await app.register(webhooksPlugin, { ...config.webhooks, tickMs: config.tracker.tickMs, clock })
 
   // Routes.
   await app.register(services)
@@ -132,9 +136,11 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed', clock })
   await app.register(me, config.rateLimit)
   await app.register(metricsRoute)
+  await app.register(webhooks)
   if (config.auth.adminToken !== undefined) {
     await app.register(admin, { clock })
     await app.register(adminOrders)
+    await app.register(adminWebhooks)
   }
 
   // onClose hooks run last-registered first, after Fastify's own (which stops

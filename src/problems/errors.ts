@@ -28,6 +28,7 @@ export const ERRORS = {
   invalid_drip_feed: { status: 422, title: 'Invalid drip-feed settings' },
   invalid_link: { status: 422, title: 'The panel rejected the link' },
   refill_not_allowed: { status: 422, title: 'Refill is not available for this order' },
+  webhook_target_forbidden: { status: 422, title: 'The webhook URL is not an allowed receiver' },
   cancel_not_allowed: { status: 422, title: 'Cancel is not available for this order' },
   order_not_completed: { status: 409, title: 'The order is not completed yet' },
   order_outcome_unknown: { status: 409, title: 'Whether the order was placed is not known yet' },

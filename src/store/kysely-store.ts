@@ -8,9 +8,11 @@ import * as orders from './orders.js'
 import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as tenants from './tenants.js'
+import * as webhooks from './webhooks.js'
 import type {
   ApiKey, ClaimIdempotency, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
-  OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
+  OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage,
+  ClaimedDelivery, DeliveriesPage, EndpointPatch, NewEndpoint, WebhookAttemptResult, WebhookDelivery, WebhookEndpoint
 } from './types.js'
 
 /** The Store over Kysely; each concern lives in its own module. */
@@ -75,6 +77,19 @@ export class KyselyStore implements Store {
   recordEvents (list: NewEvent[], now?: Date): Promise<StoredEvent[]> { return events.recordEvents(this.#ctx, list, now) }
   listEvents (tenant: Pick<Tenant, 'id' | 'scopes' | 'allowedServices'> | undefined, q: EventsQuery): Promise<StoredEvent[] | undefined> { return events.listEvents(this.#ctx, tenant, q) }
   purgeEvents (before: Date): Promise<number> { return events.purgeEvents(this.#ctx, before) }
+
+  // --- Webhooks ---
+  createEndpoint (e: NewEndpoint, now?: Date): Promise<WebhookEndpoint> { return webhooks.createEndpoint(this.#ctx, e, now) }
+  getEndpoint (owner: number | null, id: number): Promise<WebhookEndpoint | undefined> { return webhooks.getEndpoint(this.#ctx, owner, id) }
+  listEndpoints (owner: number | null): Promise<WebhookEndpoint[]> { return webhooks.listEndpoints(this.#ctx, owner) }
+  updateEndpoint (owner: number | null, id: number, patch: EndpointPatch, now?: Date): Promise<WebhookEndpoint | undefined> { return webhooks.updateEndpoint(this.#ctx, owner, id, patch, now) }
+  deleteEndpoint (owner: number | null, id: number): Promise<boolean> { return webhooks.deleteEndpoint(this.#ctx, owner, id) }
+  rotateSecret (owner: number | null, id: number, newSecret: string, previousUntil: Date, now?: Date): Promise<WebhookEndpoint | undefined> { return webhooks.rotateSecret(this.#ctx, owner, id, newSecret, previousUntil, now) }
+  claimDueDeliveries (q: { now: Date, limit: number, leaseUntil: Date }): Promise<ClaimedDelivery[]> { return webhooks.claimDueDeliveries(this.#ctx, q) }
+  recordAttempt (delivery: Pick<WebhookDelivery, 'localId' | 'endpointId' | 'attempts'>, r: WebhookAttemptResult, now?: Date): Promise<WebhookEndpoint | undefined> { return webhooks.recordAttempt(this.#ctx, delivery, r, now) }
+  disableEndpoint (id: number, reason: string, now?: Date): Promise<WebhookEndpoint | undefined> { return webhooks.disableEndpoint(this.#ctx, id, reason, now) }
+  listDeliveries (owner: number | null, endpointId: number, q: { limit: number, cursor?: number }): Promise<DeliveriesPage | undefined> { return webhooks.listDeliveries(this.#ctx, owner, endpointId, q) }
+  replayDeliveries (owner: number | null, endpointId: number, since: Date, now?: Date): Promise<number | undefined> { return webhooks.replayDeliveries(this.#ctx, owner, endpointId, since, now) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)

@@ -248,6 +248,86 @@ export interface EventsQuery {
   createdAfter?: Date
 }
 
+// --- Webhooks (src/store/webhooks.ts) ---
+export interface NewEndpoint {
+  /** null: an operator's endpoint, which receives every event */
+  tenantId: number | null
+  url: string
+  /** null: every type */
+  events: string[] | null
+  secret: string
+}
+
+export interface EndpointPatch {
+  url?: string
+  events?: string[] | null
+  enabled?: boolean
+}
+
+export interface WebhookEndpoint {
+  id: number
+  tenantId: number | null
+  url: string
+  events: string[] | null
+  enabled: boolean
+  secret: string
+  /** after a rotation: still signs beside the new one until previousSecretUntil */
+  previousSecret: string | null
+  previousSecretUntil: Date | null
+  /** its first failure since its last success */
+  failingSince: Date | null
+  disabledReason: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface WebhookAttempt {
+  attempt: number
+  status: number | null
+  error: string | null
+  excerpt: string | null
+  durationMs: number
+  at: Date
+}
+
+export interface WebhookDelivery {
+  localId: number
+  id: number
+  endpointId: number
+  eventId: string
+  eventType: string
+  state: 'pending' | 'succeeded' | 'failed'
+  attempts: number
+  nextAttemptAt: Date | null
+  lastAttemptAt: Date | null
+  lastStatus: number | null
+  lastError: string | null
+  createdAt: Date
+  attemptsLog: WebhookAttempt[]
+}
+
+export interface ClaimedDelivery {
+  delivery: WebhookDelivery
+  event: StoredEvent
+  endpoint: WebhookEndpoint
+}
+
+export interface WebhookAttemptResult {
+  status: number | null
+  error: string | null
+  excerpt: string | null
+  durationMs: number
+  succeeded: boolean
+  /** null: no attempt left, the delivery has failed */
+  nextAttemptAt: Date | null
+}
+
+export interface DeliveriesPage {
+  items: WebhookDelivery[]
+  /** the last item's row id, when more follow */
+  nextCursor: number | null
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
 
@@ -336,6 +416,26 @@ export interface Store {
   listEvents (tenant: Pick<Tenant, 'id' | 'scopes' | 'allowedServices'> | undefined, q: EventsQuery): Promise<StoredEvent[] | undefined>
   /** retention: deletes events created before `before` (and their deliveries) */
   purgeEvents (before: Date): Promise<number>
+
+  // --- Webhooks (src/store/webhooks.ts); owner: a tenant's id, or null for an operator, who sees every endpoint ---
+  createEndpoint (e: NewEndpoint, now?: Date): Promise<WebhookEndpoint>
+  getEndpoint (owner: number | null, id: number): Promise<WebhookEndpoint | undefined>
+  listEndpoints (owner: number | null): Promise<WebhookEndpoint[]>
+  /** re-enabling clears failingSince and disabledReason */
+  updateEndpoint (owner: number | null, id: number, patch: EndpointPatch, now?: Date): Promise<WebhookEndpoint | undefined>
+  deleteEndpoint (owner: number | null, id: number): Promise<boolean>
+  /** the current secret goes on signing beside the new one until previousUntil */
+  rotateSecret (owner: number | null, id: number, newSecret: string, previousUntil: Date, now?: Date): Promise<WebhookEndpoint | undefined>
+  /** due pending deliveries to enabled endpoints, each held until leaseUntil; no two instances take the same one */
+  claimDueDeliveries (q: { now: Date, limit: number, leaseUntil: Date }): Promise<ClaimedDelivery[]>
+  /** logs an attempt and moves the delivery on; returns the endpoint as it now is */
+  recordAttempt (delivery: Pick<WebhookDelivery, 'localId' | 'endpointId' | 'attempts'>, r: WebhookAttemptResult, now?: Date): Promise<WebhookEndpoint | undefined>
+  /** disables it and writes webhook.disabled in the same transaction; undefined when it was not enabled */
+  disableEndpoint (id: number, reason: string, now?: Date): Promise<WebhookEndpoint | undefined>
+  /** newest first with their attempts; undefined when the endpoint is not the owner's */
+  listDeliveries (owner: number | null, endpointId: number, q: { limit: number, cursor?: number }): Promise<DeliveriesPage | undefined>
+  /** failed deliveries created since `since` are due again now; how many; undefined when the endpoint is not the owner's */
+  replayDeliveries (owner: number | null, endpointId: number, since: Date, now?: Date): Promise<number | undefined>
 
   /** readiness: one round trip */
   ping (): Promise<void>
