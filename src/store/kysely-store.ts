@@ -8,8 +8,9 @@ import * as orders from './orders.js'
 import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as tenants from './tenants.js'
+import * as tracking from './tracking.js'
 import type {
-  ApiKey, ClaimIdempotency, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
+  ApiKey, ClaimIdempotency, ClaimQuery, ClaimedOrder, OrderEvents, StatusEvents, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
   OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
@@ -43,12 +44,12 @@ export class KyselyStore implements Store {
 
   reserveOrder (o: ReserveOrder): Promise<ReserveResult> { return orders.reserveOrder(this.#ctx, o) }
   markSending (localId: number): Promise<boolean> { return orders.markSending(this.#ctx, localId) }
-  markPlaced (localId: number, panel: string, panelOrderId: number): Promise<{ placed: boolean, superseded: number }> { return orders.markPlaced(this.#ctx, localId, panel, panelOrderId) }
+  markPlaced (localId: number, panel: string, panelOrderId: number, events?: OrderEvents, nextPollAt?: Date): Promise<{ placed: boolean, superseded: number }> { return orders.markPlaced(this.#ctx, localId, panel, panelOrderId, events, nextPollAt) }
   markRejected (localId: number): Promise<boolean> { return orders.markRejected(this.#ctx, localId) }
   markFailed (localId: number): Promise<boolean> { return orders.markFailed(this.#ctx, localId) }
-  markUnknown (localId: number): Promise<boolean> { return orders.markUnknown(this.#ctx, localId) }
-  resolveOrder (id: number, resolution: Resolution): Promise<ResolveResult> { return orders.resolveOrder(this.#ctx, id, resolution) }
-  reapStaleOrders (staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }> { return orders.reapStaleOrders(this.#ctx, staleBefore) }
+  markUnknown (localId: number, events?: OrderEvents): Promise<boolean> { return orders.markUnknown(this.#ctx, localId, events) }
+  resolveOrder (id: number, resolution: Resolution, events?: OrderEvents, nextPollAt?: Date): Promise<ResolveResult> { return orders.resolveOrder(this.#ctx, id, resolution, events, nextPollAt) }
+  reapStaleOrders (staleBefore: Date, events?: OrderEvents): Promise<{ unknown: StoredOrder[], released: number }> { return orders.reapStaleOrders(this.#ctx, staleBefore, events) }
   adoptPanel (panel: string): Promise<void> { return orders.adoptPanel(this.#ctx, panel) }
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined> { return orders.getOrder(this.#ctx, tenantId, id) }
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>> { return orders.getOrders(this.#ctx, tenantId, ids) }
@@ -58,7 +59,7 @@ export class KyselyStore implements Store {
   listOrdersInState (state: OrderState, q: LedgerQuery & { after?: undefined }): Promise<StoredOrder[]>
   listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined>
   listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined> { return orders.listOrdersInState(this.#ctx, state, q) }
-  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s) }
+  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate, events?: StatusEvents, nextPollAt?: Date | null): Promise<StoredOrder | undefined> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s, events, nextPollAt) }
 
   recordRefill (r: NewRefill): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r) }
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>> { return refills.getRefills(this.#ctx, tenantId, ids) }
@@ -75,6 +76,12 @@ export class KyselyStore implements Store {
   recordEvents (list: NewEvent[], now?: Date): Promise<StoredEvent[]> { return events.recordEvents(this.#ctx, list, now) }
   listEvents (tenant: Pick<Tenant, 'id' | 'scopes' | 'allowedServices'> | undefined, q: EventsQuery): Promise<StoredEvent[] | undefined> { return events.listEvents(this.#ctx, tenant, q) }
   purgeEvents (before: Date): Promise<number> { return events.purgeEvents(this.#ctx, before) }
+
+  // --- Tracker (src/store/tracking.ts) ---
+  claimDueOrders (q: ClaimQuery): Promise<ClaimedOrder[]> { return tracking.claimDueOrders(this.#ctx, q) }
+  scheduleOrder (localId: number, nextPollAt: Date | null): Promise<void> { return tracking.scheduleOrder(this.#ctx, localId, nextPollAt) }
+  orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined> { return tracking.orderSchedule(this.#ctx, localId) }
+  countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }> { return tracking.countTracked(this.#ctx) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)
