@@ -1,4 +1,4 @@
-import type { NewEvent, StoredOrder } from '../store/types.js'
+import type { NewEvent, StoredOrder, StoredRefill } from '../store/types.js'
 import { fromUnits, toUnits } from '../store/money.js'
 import { fromStore } from './lookup.js'
 import type { OrderStatus } from './status.js'
@@ -40,4 +40,15 @@ export function statusEvents (before: StoredOrder, after: StoredOrder): NewEvent
   if (final === 'order.partial') events.push(event(final, after, { refund: refundOf(before.charge, after.charge) }))
   else if (final !== undefined) events.push(event(final, after))
   return events
+}
+
+/** A refill as GET /refills/:id shows it. */
+export function refillView (refill: StoredRefill) {
+  return { id: refill.id, order: refill.orderId, panelRefillId: refill.panelRefillId, status: refill.status, upstreamStatus: refill.upstreamStatus }
+}
+
+/** `refill.status_changed` when the normalised status moved. */
+export function refillStatusEvents (before: StoredRefill, after: StoredRefill): NewEvent[] {
+  if (before.status === after.status) return []
+  return [{ type: 'refill.status_changed', tenantId: after.tenantId, data: { refill: refillView(after), previous: { status: before.status } } }]
 }

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { TrackerConfig } from '../config.js'
-import { trackOrders } from './tracker.js'
+import { trackOrders, trackRefills } from './tracker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,9 +32,8 @@ export default fp<TrackerOptions>(async (app, options) => {
   let running: Promise<{ orders: number, refills: number }> | undefined
 
   async function round (): Promise<{ orders: number, refills: number }> {
-    const orders = await trackOrders({
+    const common = {
       store: app.store,
-      statuses: app.statuses,
       metrics: app.metrics,
       panel: app.ledger.panel,
       now: () => clock.now(),
@@ -42,10 +41,14 @@ export default fp<TrackerOptions>(async (app, options) => {
       minIntervalMs: options.minIntervalMs,
       maxIntervalMs: options.maxIntervalMs,
       batch: options.batch
-    })
+    }
+    const [orders, refills] = await Promise.all([
+      trackOrders({ ...common, statuses: app.statuses }),
+      trackRefills({ ...common, panelClient: app.panel })
+    ])
     const tracked = await app.store.countTracked()
     app.metrics.trackerTracked.set(tracked.orders + tracked.refills)
-    return { orders, refills: 0 }
+    return { orders, refills }
   }
 
   async function tick (): Promise<{ orders: number, refills: number }> {
@@ -72,4 +75,4 @@ export default fp<TrackerOptions>(async (app, options) => {
 
   app.decorate('tracker', { tick, close, firstPoll: () => new Date(clock.now() + options.minIntervalMs) })
   app.addHook('onClose', close)
-}, { name: 'tracker', dependencies: ['store', 'metrics', 'statuses', 'ledger'] })
+}, { name: 'tracker', dependencies: ['store', 'metrics', 'panel', 'statuses', 'ledger'] })

@@ -10,7 +10,7 @@ import * as spending from './spend.js'
 import * as tenants from './tenants.js'
 import * as tracking from './tracking.js'
 import type {
-  ApiKey, ClaimIdempotency, ClaimQuery, ClaimedOrder, OrderEvents, StatusEvents, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
+  ApiKey, ClaimIdempotency, ClaimQuery, ClaimedOrder, ClaimedRefill, RefillEvents, RefillStatusUpdate, OrderEvents, StatusEvents, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
   OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
@@ -61,7 +61,8 @@ export class KyselyStore implements Store {
   listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined> { return orders.listOrdersInState(this.#ctx, state, q) }
   updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate, events?: StatusEvents, nextPollAt?: Date | null): Promise<StoredOrder | undefined> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s, events, nextPollAt) }
 
-  recordRefill (r: NewRefill): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r) }
+  recordRefill (r: NewRefill, now?: Date, nextPollAt?: Date): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r, now, nextPollAt) }
+  updateRefillStatus (id: number, s: RefillStatusUpdate, events?: RefillEvents, nextPollAt?: Date | null): Promise<StoredRefill | undefined> { return refills.updateRefillStatus(this.#ctx, id, s, events, nextPollAt) }
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>> { return refills.getRefills(this.#ctx, tenantId, ids) }
 
   claimIdempotency (r: ClaimIdempotency): Promise<ClaimResult> { return idempotency.claimIdempotency(this.#ctx, r) }
@@ -80,6 +81,8 @@ export class KyselyStore implements Store {
   // --- Tracker (src/store/tracking.ts) ---
   claimDueOrders (q: ClaimQuery): Promise<ClaimedOrder[]> { return tracking.claimDueOrders(this.#ctx, q) }
   scheduleOrder (localId: number, nextPollAt: Date | null): Promise<void> { return tracking.scheduleOrder(this.#ctx, localId, nextPollAt) }
+  claimDueRefills (q: ClaimQuery): Promise<ClaimedRefill[]> { return refills.claimDueRefills(this.#ctx, q) }
+  scheduleRefill (id: number, nextPollAt: Date | null): Promise<void> { return refills.scheduleRefill(this.#ctx, id, nextPollAt) }
   orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined> { return tracking.orderSchedule(this.#ctx, localId) }
   countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }> { return tracking.countTracked(this.#ctx) }
 

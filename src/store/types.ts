@@ -161,6 +161,24 @@ export interface StoredRefill {
   orderLocalId: number
   tenantId: number
   createdAt: Date
+  /** the normalised status last seen (pending when recorded); null on rows from before 0004 */
+  status: string | null
+  upstreamStatus: string | null
+  final: boolean
+  /** polls since recorded or since its status last changed */
+  polls: number
+}
+
+export interface RefillStatusUpdate {
+  status: string
+  upstreamStatus: string
+  final: boolean
+}
+
+export type RefillEvents = (before: StoredRefill, after: StoredRefill) => NewEvent[]
+
+export interface ClaimedRefill extends StoredRefill {
+  dueAt: Date
 }
 
 /** What an operator found on the panel for an order whose outcome was unknown. */
@@ -329,7 +347,9 @@ export interface Store {
   updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate, events?: StatusEvents, nextPollAt?: Date | null): Promise<StoredOrder | undefined>
 
   /** a refill the panel accepted; returns it with the gateway's id */
-  recordRefill (r: NewRefill): Promise<StoredRefill>
+  recordRefill (r: NewRefill, now?: Date, nextPollAt?: Date): Promise<StoredRefill>
+  /** by the gateway's refill id: the status read, its events in the same transaction; a final status ends the schedule */
+  updateRefillStatus (id: number, s: RefillStatusUpdate, events?: RefillEvents, nextPollAt?: Date | null): Promise<StoredRefill | undefined>
   /** by the gateway's refill ids, only the tenant's own */
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>>
 
@@ -362,6 +382,8 @@ export interface Store {
   claimDueOrders (q: ClaimQuery): Promise<ClaimedOrder[]>
   /** the next poll of a claimed order (null: no more) */
   scheduleOrder (localId: number, nextPollAt: Date | null): Promise<void>
+  claimDueRefills (q: ClaimQuery): Promise<ClaimedRefill[]>
+  scheduleRefill (id: number, nextPollAt: Date | null): Promise<void>
   orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined>
   /** non-final orders and refills with a next poll */
   countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }>

@@ -132,3 +132,29 @@ t.test('the gap doubles while nothing changes, up to the max, and is back to the
   t.equal(((await store.orderSchedule(id))?.nextPollAt?.getTime() ?? 0) - clock.now(), MIN)
   clock.resume()
 })
+
+t.test('a refill is tracked: refill.status_changed until final', async (t) => {
+  const clock = testClock()
+  const gw = await gateway(t, { clock, env: ENV })
+  const service = (await gw.request({ url: '/services?type=Default&refill=true' })).json().items[0]
+  const placed = (await gw.request({ method: 'POST', url: '/orders', payload: { service: service.id, link: 'https://instagram.com/refilled', quantity: service.min } })).json()
+  gw.sim.setOrderStatus(placed.panelOrderId, 'Completed')
+  const refill = await gw.request({ method: 'POST', url: `/orders/${placed.id as number}/refill` })
+  t.equal(refill.statusCode, 201)
+  const refillId: number = refill.json().id
+
+  clock.advance(60_000)
+  t.match(await gw.app.tracker.tick(), { refills: 1 })
+  const [first] = await events(gw, 'refill.status_changed')
+  t.same(first?.data, { refill: { id: refillId, order: placed.id, panelRefillId: refill.json().panelRefillId, status: 'in_progress', upstreamStatus: 'In progress' }, previous: { status: 'pending' } })
+
+  clock.advance(60_000)
+  t.match(await gw.app.tracker.tick(), { refills: 1 })
+  const changes = await events(gw, 'refill.status_changed')
+  t.match(changes.map((e) => e.data), [{ refill: { status: 'in_progress' } }, { refill: { status: 'completed' }, previous: { status: 'in_progress' } }])
+
+  clock.advance(60_000)
+  t.match(await gw.app.tracker.tick(), { refills: 0 }, 'a final refill is no longer polled')
+  t.match((await gw.request({ url: `/refills/${refillId}` })).json(), { status: 'completed' })
+  t.equal((await events(gw, 'refill.status_changed')).length, 2, 'a GET that sees nothing new adds nothing')
+})
