@@ -1,5 +1,5 @@
 import t from 'tap'
-import { gateway, type Gateway, type TestContext } from '../helper.js'
+import { ADMIN_TOKEN, gateway, type Gateway, type TestContext } from '../helper.js'
 import { testClock, type TestClock } from '../fixtures/time.js'
 import { toUnits } from '../../src/store/money.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
@@ -157,4 +157,20 @@ t.test('a refill is tracked: refill.status_changed until final', async (t) => {
   t.match(await gw.app.tracker.tick(), { refills: 0 }, 'a final refill is no longer polled')
   t.match((await gw.request({ url: `/refills/${refillId}` })).json(), { status: 'completed' })
   t.equal((await events(gw, 'refill.status_changed')).length, 2, 'a GET that sees nothing new adds nothing')
+})
+
+t.test('an order left sending becomes order.unknown; resolved as placed it is order.created and tracked', async (t) => {
+  const { gw, clock } = await setup(t)
+  const store = gw.app.store
+  const reserved = await store.reserveOrder({ tenantId: gw.tenant.id, panel: gw.app.ledger.panel, service: 1, request: {}, quantity: 10, estimatedCharge: '1', dailyBudget: null, monthlyBudget: null })
+  if (!reserved.ok) throw new Error('not reserved')
+  t.ok(await store.markSending(reserved.localId))
+  await gw.app.ledger.sweep(new Date(Date.now() + gw.app.ledger.staleAfterMs + 60_000))
+  t.match(await events(gw), [{ type: 'order.unknown', tenantId: gw.tenant.id, data: { order: { id: reserved.id, status: 'unknown' } } }])
+
+  const resolved = await gw.app.inject({ method: 'POST', url: `/admin/orders/${reserved.id}/resolve`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { outcome: 'placed', panelOrderId: 987654 } })
+  t.equal(resolved.statusCode, 200)
+  t.same((await events(gw)).map((e) => e.type), ['order.unknown', 'order.created'])
+  clock.advance(MIN)
+  t.equal((await gw.app.tracker.tick()).orders, 1, 'tracked once resolved')
 })
