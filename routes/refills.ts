@@ -5,6 +5,7 @@ import { idempotent } from '../src/orders/idempotency.js'
 import { chunked, parseIds, throwIfPanelFailed } from '../src/orders/chunked.js'
 import { actionable, onPanel } from '../src/orders/ownership.js'
 import { refillStatusOf } from '../src/orders/status.js'
+import { recordRefillStatus } from '../src/orders/refill-status.js'
 import type { StoredRefill } from '../src/store/types.js'
 import { getRefillSchema, listRefillsSchema, refillOrderSchema, refillOrdersSchema } from '../schemas/refills.js'
 
@@ -25,7 +26,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
       const order = allowed.get(id)
       if (order === undefined) throw new GatewayError('internal_error', 'order neither allowed nor refused')
       const { refill } = await app.panel.forTenant(tenant.id).refill(order.panelOrderId)
-      const stored = await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: refill })
+      const stored = await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: refill }, undefined, app.tracker.firstPoll())
       return { status: 201, body: { id: stored.id, order: id, panelRefillId: refill }, headers: { location: `/refills/${stored.id}` } }
     })
   })
@@ -42,7 +43,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
       await Promise.all([...results].map(async ([id, r]) => {
         const order = allowed.get(id)
         if (!r.ok || order === undefined) return
-        recorded.set(id, await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: r.value.refill }))
+        recorded.set(id, await app.store.recordRefill({ tenantId: tenant.id, orderLocalId: order.localId, panel: app.ledger.panel, panelRefillId: r.value.refill }, undefined, app.tracker.firstPoll()))
       }))
       return {
         status: 200,
@@ -65,6 +66,7 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
     if (refill === undefined) throw notFound(id)
     if (refill.panel !== app.ledger.panel) throw new GatewayError('order_not_on_panel', `The panel no longer knows refill ${id} by its id (it was replaced)`)
     const { status } = await app.panel.forTenant(tenant.id).refillStatus(refill.panelRefillId)
+    await recordRefillStatus(app.store, refill, status)
     return toRefillStatus(refill, status)
   })
 
@@ -76,6 +78,10 @@ const refills: FastifyPluginAsyncTypebox = async (app) => {
     const askable = [...owned.values()].filter((refill) => refill.panel === app.ledger.panel)
     const answers = await chunked(askable.map((refill) => refill.panelRefillId), async (chunk) => await panel.refillStatusMany(chunk))
     throwIfPanelFailed(answers)
+    await Promise.all(askable.map(async (refill) => {
+      const r = answers.get(refill.panelRefillId)
+      if (r?.ok === true) await recordRefillStatus(app.store, refill, r.value.status)
+    }))
     return {
       items: ids.map((id) => {
         const refill = owned.get(id)

@@ -24,6 +24,7 @@ import catalogPlugin from './catalog/plugin.js'
 import statusesPlugin from './orders/plugin.js'
 import ledgerPlugin from './orders/ledger-plugin.js'
 import webhooksPlugin from './events/webhooks-plugin.js'
+import trackerPlugin from './orders/tracker-plugin.js'
 import services from '../routes/services.js'
 import orders from '../routes/orders.js'
 import refills from '../routes/refills.js'
@@ -126,6 +127,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(statusesPlugin, { ...config.statuses, clock })
   await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel, clock })
   await app.register(webhooksPlugin, { ...config.webhooks, tickMs: config.tracker.tickMs, clock })
+  await app.register(trackerPlugin, { ...config.tracker, clock })
 
   // Routes.
   await app.register(services)

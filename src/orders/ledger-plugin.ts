@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { unknownEvents } from './order-events.js'
 import fp from 'fastify-plugin'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import type { LedgerConfig, PanelConfig } from '../config.js'
@@ -45,7 +46,7 @@ export default fp<LedgerOptions>(async (app, options) => {
   const staleBefore = (): Date => new Date(clock.now() - staleAfterMs)
 
   async function sweep (now = new Date(clock.now())): Promise<void> {
-    const reaped = await app.store.reapStaleOrders(new Date(now.getTime() - staleAfterMs))
+    const reaped = await app.store.reapStaleOrders(new Date(now.getTime() - staleAfterMs), unknownEvents)
     for (const order of reaped.unknown) {
       app.metrics.ordersUnknown.inc({ reason: 'abandoned' })
       app.log.warn({ order: order.id, tenant: order.tenantId }, 'order left sending by a process that died: outcome unknown, an operator must resolve it')

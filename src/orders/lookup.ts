@@ -3,6 +3,7 @@ import type { Store, StoredOrder } from '../store/types.js'
 import type { ItemResult, PanelOrderStatus } from '../upstream/types.js'
 import type { OrderView } from './types.js'
 import type { StatusLookup } from './status-lookup.js'
+import { statusEvents } from './order-events.js'
 import { isFinal, orderStatusOf, type OrderStatus } from './status.js'
 
 const NOT_YOURS = (id: number): GatewayError => new GatewayError('not_found', `Order ${id} does not exist`)
@@ -40,6 +41,25 @@ function askable (order: StoredOrder, panel: string): order is StoredOrder & { p
 }
 
 /**
+ * Stores what the panel said of an order, and the events of the change, in
+ * one transaction: every reader (a tenant's lookup, the tracker) records
+ * through here, so a change is announced once, by whichever sees it first.
+ * `nextPollAt`: the tracker's next poll (a final status ends it anyway).
+ */
+export async function recordStatus (store: Store, order: StoredOrder, s: PanelOrderStatus, nextPollAt?: Date | null): Promise<StoredOrder | undefined> {
+  const status = orderStatusOf(s.status)
+  return await store.updateOrderStatus(order.tenantId, order.localId, {
+    status,
+    upstreamStatus: s.status,
+    charge: s.charge,
+    startCount: s.startCount,
+    remains: s.remains,
+    currency: s.currency,
+    final: isFinal(status)
+  }, statusEvents, nextPollAt)
+}
+
+/**
  * Live status of a tenant's orders, by the gateway's ids. Another tenant's id
  * answers exactly like an unknown one. Final statuses, unknown outcomes and
  * orders the panel can no longer be asked about come from the store; the rest
@@ -64,16 +84,7 @@ export async function orderStatuses (deps: { store: Store, statuses: StatusLooku
       return
     }
     const s = result.value
-    const status = orderStatusOf(s.status)
-    await deps.store.updateOrderStatus(tenantId, order.localId, {
-      status,
-      upstreamStatus: s.status,
-      charge: s.charge,
-      startCount: s.startCount,
-      remains: s.remains,
-      currency: s.currency,
-      final: isFinal(status)
-    })
+    await recordStatus(deps.store, order, s)
     results.set(order.id, { ok: true, value: fromStore(order, s) })
   }))
   return results

@@ -8,6 +8,7 @@ import type { PanelClient } from '../upstream/types.js'
 import type { OrderRequest } from './types.js'
 import type { Ledger } from './ledger-plugin.js'
 import { AmountOutOfRangeError } from '../store/money.js'
+import { placedEvents, unknownEvents } from './order-events.js'
 import { prepareOrder, requireBound } from './rules.js'
 import { serviceAllowed } from '../tenancy/allowlist.js'
 
@@ -26,6 +27,8 @@ export interface PlaceDeps {
   panel: PanelClient
   ledger: Ledger
   metrics: Metrics
+  /** when a new order is first polled by the tracker; absent: not tracked */
+  tracker?: { firstPoll: () => Date }
 }
 
 // Codes for calls that never left the gateway (or the panel answered "not now"): nothing was placed.
@@ -104,7 +107,7 @@ export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger
   } catch (err) {
     if (!(err instanceof GatewayError) || err.outcomeUnknown) {
       deps.metrics.ordersUnknown.inc({ reason: 'answer_lost' })
-      await settle(log, 'unknown', deps.store.markUnknown(localId))
+      await settle(log, 'unknown', deps.store.markUnknown(localId, unknownEvents))
       throw outcomeUnknown(id, err)
     }
     await settle(log, NOT_SENT.has(err.code) ? 'failed' : 'rejected',
@@ -112,12 +115,12 @@ export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger
     throw err
   }
 
-  const recorded = await recordPlaced(deps.store, localId, deps.ledger.panel, panelOrderId)
+  const recorded = await recordPlaced(deps.store, localId, deps.ledger.panel, panelOrderId, deps.tracker?.firstPoll())
   if (recorded instanceof Error || !recorded.placed) {
     // The panel has the order; only the record is missing. The operator's log says which.
     log.error({ panelOrderId, err: recorded instanceof Error ? recorded : undefined }, 'order placed on the panel but not recorded: resolve it with this panel order id')
     deps.metrics.ordersUnknown.inc({ reason: 'record_failed' })
-    await settle(log, 'unknown', deps.store.markUnknown(localId))
+    await settle(log, 'unknown', deps.store.markUnknown(localId, unknownEvents))
     throw outcomeUnknown(id, recorded instanceof Error ? recorded : undefined)
   }
   if (recorded.superseded > 0) {
@@ -127,12 +130,12 @@ export async function placeOrder (deps: PlaceDeps, requestLog: FastifyBaseLogger
   return { id, panelOrderId, service: service.id, status: 'pending', quantity: prepared.quantity, estimatedCharge: prepared.estimatedCharge }
 }
 
-async function recordPlaced (store: Store, localId: number, panel: string, panelOrderId: number): Promise<{ placed: boolean, superseded: number } | Error> {
+async function recordPlaced (store: Store, localId: number, panel: string, panelOrderId: number, nextPollAt?: Date): Promise<{ placed: boolean, superseded: number } | Error> {
   let last: Error = new Error('not recorded')
   for (const delay of RECORD_DELAYS_MS) {
     if (delay > 0) await sleep(delay)
     try {
-      return await store.markPlaced(localId, panel, panelOrderId)
+      return await store.markPlaced(localId, panel, panelOrderId, placedEvents, nextPollAt)
     } catch (err) {
       last = err instanceof Error ? err : new Error(String(err))
     }

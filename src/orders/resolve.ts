@@ -1,4 +1,5 @@
 import { GatewayError } from '../problems/errors.js'
+import { placedEvents } from './order-events.js'
 import type { Resolution, Store, StoredOrder } from '../store/types.js'
 
 /**
@@ -6,8 +7,8 @@ import type { Resolution, Store, StoredOrder } from '../store/types.js'
  * (it is then tracked like any other) or not placed (its budget is released
  * and a retry with its Idempotency-Key sends it afresh).
  */
-export async function resolveUnknownOrder (store: Store, id: number, resolution: Resolution): Promise<StoredOrder> {
-  const result = await store.resolveOrder(id, resolution)
+export async function resolveUnknownOrder (store: Store, id: number, resolution: Resolution, nextPollAt: Date = new Date()): Promise<StoredOrder> {
+  const result = await store.resolveOrder(id, resolution, placedEvents, nextPollAt)
   if (result.ok) return result.order
   switch (result.reason) {
     case 'not_found':

@@ -43,6 +43,9 @@ export class Metrics {
   readonly breakerState = new Gauge({ name: 'smm_upstream_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] })
   readonly connectionsDropped = new Counter({ name: 'smm_connections_dropped_total', help: 'Client connections closed unanswered on arrival: MAX_CONNECTIONS were open', registers: [this.registry] })
   readonly keyLookups = new Counter({ name: 'smm_auth_key_lookups_total', help: 'Tenant keys looked up in the store (not answered from the auth cache), by result: valid, unknown, wrong_secret, revoked, disabled', labelNames: ['result'], registers: [this.registry] })
+  readonly trackerTracked = new Gauge({ name: 'smm_tracker_tracked', help: 'Orders and refills the tracker polls (not final), at its last tick', registers: [this.registry] })
+  readonly trackerPolls = new Counter({ name: 'smm_tracker_polls_total', help: 'Background status polls by kind (order, refill) and result (ok, error)', labelNames: ['kind', 'result'], registers: [this.registry] })
+  readonly trackerLag = new Histogram({ name: 'smm_tracker_lag_seconds', help: 'How late the tracker claimed an item after its poll was due', buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900], registers: [this.registry] })
 
   constructor () {
     collectDefaultMetrics({ register: this.registry, prefix: 'smm_' })

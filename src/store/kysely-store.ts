@@ -9,10 +9,11 @@ import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as tenants from './tenants.js'
 import * as webhooks from './webhooks.js'
+import * as tracking from './tracking.js'
 import type {
-  ApiKey, ClaimIdempotency, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
-  OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage,
-  ClaimedDelivery, DeliveriesPage, EndpointPatch, NewEndpoint, WebhookAttemptResult, WebhookDelivery, WebhookEndpoint
+  ClaimedDelivery, DeliveriesPage, EndpointPatch, NewEndpoint, WebhookAttemptResult, WebhookDelivery, WebhookEndpoint,
+  ApiKey, ClaimIdempotency, ClaimQuery, ClaimedOrder, ClaimedRefill, RefillEvents, RefillStatusUpdate, OrderEvents, StatusEvents, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
+  OrderState, OrderStatusUpdate, ReserveOrder, ReserveResult, Resolution, ResolveResult, Store, StoredOrder, StoredRefill, Tenant, TenantPatch, Usage
 } from './types.js'
 
 /** The Store over Kysely; each concern lives in its own module. */
@@ -45,12 +46,12 @@ export class KyselyStore implements Store {
 
   reserveOrder (o: ReserveOrder): Promise<ReserveResult> { return orders.reserveOrder(this.#ctx, o) }
   markSending (localId: number): Promise<boolean> { return orders.markSending(this.#ctx, localId) }
-  markPlaced (localId: number, panel: string, panelOrderId: number): Promise<{ placed: boolean, superseded: number }> { return orders.markPlaced(this.#ctx, localId, panel, panelOrderId) }
+  markPlaced (localId: number, panel: string, panelOrderId: number, events?: OrderEvents, nextPollAt?: Date): Promise<{ placed: boolean, superseded: number }> { return orders.markPlaced(this.#ctx, localId, panel, panelOrderId, events, nextPollAt) }
   markRejected (localId: number): Promise<boolean> { return orders.markRejected(this.#ctx, localId) }
   markFailed (localId: number): Promise<boolean> { return orders.markFailed(this.#ctx, localId) }
-  markUnknown (localId: number): Promise<boolean> { return orders.markUnknown(this.#ctx, localId) }
-  resolveOrder (id: number, resolution: Resolution): Promise<ResolveResult> { return orders.resolveOrder(this.#ctx, id, resolution) }
-  reapStaleOrders (staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }> { return orders.reapStaleOrders(this.#ctx, staleBefore) }
+  markUnknown (localId: number, events?: OrderEvents): Promise<boolean> { return orders.markUnknown(this.#ctx, localId, events) }
+  resolveOrder (id: number, resolution: Resolution, events?: OrderEvents, nextPollAt?: Date): Promise<ResolveResult> { return orders.resolveOrder(this.#ctx, id, resolution, events, nextPollAt) }
+  reapStaleOrders (staleBefore: Date, events?: OrderEvents): Promise<{ unknown: StoredOrder[], released: number }> { return orders.reapStaleOrders(this.#ctx, staleBefore, events) }
   adoptPanel (panel: string): Promise<void> { return orders.adoptPanel(this.#ctx, panel) }
   getOrder (tenantId: number, id: number): Promise<StoredOrder | undefined> { return orders.getOrder(this.#ctx, tenantId, id) }
   getOrders (tenantId: number, ids: number[]): Promise<Map<number, StoredOrder>> { return orders.getOrders(this.#ctx, tenantId, ids) }
@@ -60,9 +61,10 @@ export class KyselyStore implements Store {
   listOrdersInState (state: OrderState, q: LedgerQuery & { after?: undefined }): Promise<StoredOrder[]>
   listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined>
   listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined> { return orders.listOrdersInState(this.#ctx, state, q) }
-  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s) }
+  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate, events?: StatusEvents, nextPollAt?: Date | null): Promise<StoredOrder | undefined> { return orders.updateOrderStatus(this.#ctx, tenantId, localId, s, events, nextPollAt) }
 
-  recordRefill (r: NewRefill): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r) }
+  recordRefill (r: NewRefill, now?: Date, nextPollAt?: Date): Promise<StoredRefill> { return refills.recordRefill(this.#ctx, r, now, nextPollAt) }
+  updateRefillStatus (id: number, s: RefillStatusUpdate, events?: RefillEvents, nextPollAt?: Date | null): Promise<StoredRefill | undefined> { return refills.updateRefillStatus(this.#ctx, id, s, events, nextPollAt) }
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>> { return refills.getRefills(this.#ctx, tenantId, ids) }
 
   claimIdempotency (r: ClaimIdempotency): Promise<ClaimResult> { return idempotency.claimIdempotency(this.#ctx, r) }
@@ -90,6 +92,13 @@ export class KyselyStore implements Store {
   disableEndpoint (id: number, reason: string, now?: Date): Promise<WebhookEndpoint | undefined> { return webhooks.disableEndpoint(this.#ctx, id, reason, now) }
   listDeliveries (owner: number | null, endpointId: number, q: { limit: number, cursor?: number }): Promise<DeliveriesPage | undefined> { return webhooks.listDeliveries(this.#ctx, owner, endpointId, q) }
   replayDeliveries (owner: number | null, endpointId: number, since: Date, now?: Date): Promise<number | undefined> { return webhooks.replayDeliveries(this.#ctx, owner, endpointId, since, now) }
+  // --- Tracker (src/store/tracking.ts) ---
+  claimDueOrders (q: ClaimQuery): Promise<ClaimedOrder[]> { return tracking.claimDueOrders(this.#ctx, q) }
+  scheduleOrder (localId: number, nextPollAt: Date | null): Promise<void> { return tracking.scheduleOrder(this.#ctx, localId, nextPollAt) }
+  claimDueRefills (q: ClaimQuery): Promise<ClaimedRefill[]> { return refills.claimDueRefills(this.#ctx, q) }
+  scheduleRefill (id: number, nextPollAt: Date | null): Promise<void> { return refills.scheduleRefill(this.#ctx, id, nextPollAt) }
+  orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined> { return tracking.orderSchedule(this.#ctx, localId) }
+  countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }> { return tracking.countTracked(this.#ctx) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)

@@ -1,4 +1,6 @@
 import type { Selectable } from 'kysely'
+import type { OrderEvents, StatusEvents } from './types.js'
+import { appendEvents } from './events.js'
 import { iso, toBool, toDate, toNumber, toNumberOrNull, type OrdersTable, type StoreContext } from './db.js'
 import { fromUnits, fromUnitsOrNull, toUnits, toUnitsOrNull } from './money.js'
 import { isUniqueViolation, withFreshId } from './ids.js'
@@ -103,11 +105,23 @@ export async function markFailed (ctx: StoreContext, localId: number): Promise<b
   return await transition(ctx, localId, ['reserved', 'sending'], 'failed')
 }
 
-export async function markUnknown (ctx: StoreContext, localId: number): Promise<boolean> {
-  return await transition(ctx, localId, ['sending'], 'unknown')
+export async function markUnknown (ctx: StoreContext, localId: number, events?: OrderEvents): Promise<boolean> {
+  if (events === undefined) return await transition(ctx, localId, ['sending'], 'unknown')
+  return await ctx.writeTransaction(async (trx) => {
+    const rows = await trx.updateTable('orders')
+      .set({ state: 'unknown', updated_at: iso(new Date()) })
+      .where('local_id', '=', localId)
+      .where('state', '=', 'sending')
+      .returningAll()
+      .execute()
+    const row = rows[0]
+    if (row === undefined) return false
+    await appendEvents(ctx, trx, events(toOrder(ctx, row)))
+    return true
+  })
 }
 
-export async function markPlaced (ctx: StoreContext, localId: number, panel: string, panelOrderId: number, from: OrderState[] = ['sending', 'unknown']): Promise<{ placed: boolean, superseded: number }> {
+export async function markPlaced (ctx: StoreContext, localId: number, panel: string, panelOrderId: number, events?: OrderEvents, nextPollAt?: Date, from: OrderState[] = ['sending', 'unknown']): Promise<{ placed: boolean, superseded: number }> {
   return await ctx.writeTransaction(async (trx) => {
     let current = trx.selectFrom('orders').select('state').where('local_id', '=', localId)
     if (ctx.dialect === 'postgres') current = current.forUpdate()
@@ -122,15 +136,17 @@ export async function markPlaced (ctx: StoreContext, localId: number, panel: str
       .where('panel_superseded', '=', ctx.bool(false))
       .where('local_id', '!=', localId)
       .executeTakeFirst()
-    await trx.updateTable('orders')
-      .set({ state: 'placed', panel, panel_order_id: panelOrderId, status: 'pending', updated_at: iso(new Date()) })
+    const placed = await trx.updateTable('orders')
+      .set({ state: 'placed', panel, panel_order_id: panelOrderId, status: 'pending', updated_at: iso(new Date()), next_poll_at: nextPollAt === undefined ? null : iso(nextPollAt), polls: 0 })
       .where('local_id', '=', localId)
-      .execute()
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    if (events !== undefined) await appendEvents(ctx, trx, events(toOrder(ctx, placed)))
     return { placed: true, superseded: Number(superseded.numUpdatedRows) }
   })
 }
 
-export async function resolveOrder (ctx: StoreContext, id: number, resolution: Resolution): Promise<ResolveResult> {
+export async function resolveOrder (ctx: StoreContext, id: number, resolution: Resolution, events?: OrderEvents, nextPollAt?: Date): Promise<ResolveResult> {
   const found = await getOrderById(ctx, id)
   if (found === undefined) return { ok: false, reason: 'not_found' }
   // Every row has its panel (reserved with it, or adopted at start-up).
@@ -147,7 +163,7 @@ export async function resolveOrder (ctx: StoreContext, id: number, resolution: R
     if (holder !== undefined) return { ok: false, reason: 'panel_id_taken', order: found }
     let result
     try {
-      result = await markPlaced(ctx, found.localId, panel, resolution.panelOrderId, ['unknown'])
+      result = await markPlaced(ctx, found.localId, panel, resolution.panelOrderId, events, nextPollAt, ['unknown'])
     } catch (error) {
       if (isUniqueViolation(error)) return { ok: false, reason: 'panel_id_taken', order: found }
       throw error
@@ -157,13 +173,17 @@ export async function resolveOrder (ctx: StoreContext, id: number, resolution: R
   return { ok: true, order: await getOrderById(ctx, id) as StoredOrder }
 }
 
-export async function reapStaleOrders (ctx: StoreContext, staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }> {
-  const unknown = await ctx.db.updateTable('orders')
-    .set({ state: 'unknown', updated_at: iso(new Date()) })
-    .where('state', '=', 'sending')
-    .where('updated_at', '<', iso(staleBefore))
-    .returningAll()
-    .execute()
+export async function reapStaleOrders (ctx: StoreContext, staleBefore: Date, events?: OrderEvents): Promise<{ unknown: StoredOrder[], released: number }> {
+  const unknown = await ctx.writeTransaction(async (trx) => {
+    const rows = await trx.updateTable('orders')
+      .set({ state: 'unknown', updated_at: iso(new Date()) })
+      .where('state', '=', 'sending')
+      .where('updated_at', '<', iso(staleBefore))
+      .returningAll()
+      .execute()
+    if (events !== undefined) await appendEvents(ctx, trx, rows.flatMap((row) => events(toOrder(ctx, row))))
+    return rows
+  })
   const released = await ctx.db.updateTable('orders')
     .set({ state: 'failed', updated_at: iso(new Date()) })
     .where('state', '=', 'reserved')
@@ -245,20 +265,40 @@ export async function listOrdersInState (ctx: StoreContext, state: OrderState, q
   return (await query.execute()).map((row) => toOrder(ctx, row))
 }
 
-/** By the row a lookup found, never by the panel's id: panels hand ids out again. */
-export async function updateOrderStatus (ctx: StoreContext, tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void> {
-  await ctx.db.updateTable('orders')
-    .set({
-      status: s.status,
-      upstream_status: s.upstreamStatus,
-      charge: s.charge === null ? null : toUnits(s.charge),
-      start_count: s.startCount,
-      remains: s.remains,
-      currency: s.currency,
-      final: ctx.bool(s.final),
-      updated_at: iso(new Date())
-    })
-    .where('tenant_id', '=', tenantId)
-    .where('local_id', '=', localId)
-    .execute()
+/**
+ * By the row a lookup found, never by the panel's id: panels hand ids out
+ * again. Read and written in one transaction, so whichever reader sees a
+ * change first records it (and its events) once. A status change resets the
+ * poll count; a final status ends the schedule; `nextPollAt` (the tracker's
+ * next poll) is written when given.
+ */
+export async function updateOrderStatus (ctx: StoreContext, tenantId: number, localId: number, s: OrderStatusUpdate, events?: StatusEvents, nextPollAt?: Date | null): Promise<StoredOrder | undefined> {
+  return await ctx.writeTransaction(async (trx) => {
+    let current = trx.selectFrom('orders').selectAll().where('tenant_id', '=', tenantId).where('local_id', '=', localId)
+    if (ctx.dialect === 'postgres') current = current.forUpdate()
+    const row = await current.executeTakeFirst()
+    if (row === undefined) return undefined
+    const before = toOrder(ctx, row)
+    const changed = before.status !== s.status
+    const schedule = s.final ? { next_poll_at: null } : nextPollAt === undefined ? {} : { next_poll_at: nextPollAt === null ? null : iso(nextPollAt) }
+    const updated = await trx.updateTable('orders')
+      .set({
+        status: s.status,
+        upstream_status: s.upstreamStatus,
+        charge: s.charge === null ? null : toUnits(s.charge),
+        start_count: s.startCount,
+        remains: s.remains,
+        currency: s.currency,
+        final: ctx.bool(s.final),
+        updated_at: iso(new Date()),
+        ...schedule,
+        ...(changed ? { polls: 0 } : {})
+      })
+      .where('local_id', '=', localId)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    const after = toOrder(ctx, updated)
+    if (events !== undefined) await appendEvents(ctx, trx, events(before, after))
+    return after
+  })
 }

@@ -1,3 +1,23 @@
+/** Events of an order's transition, built by the domain, written in the transaction that makes it. */
+export type OrderEvents = (order: StoredOrder) => NewEvent[]
+export type StatusEvents = (before: StoredOrder, after: StoredOrder) => NewEvent[]
+
+export interface ClaimQuery {
+  now: Date
+  limit: number
+  /** claimed rows are not due again before this: no other instance takes a poll in flight */
+  leaseUntil: Date
+  /** only orders placed on this panel are asked about */
+  panel: string
+}
+
+export interface ClaimedOrder extends StoredOrder {
+  /** when its poll was due */
+  dueAt: Date
+  /** polls since placing or since its status last changed, this one included */
+  polls: number
+}
+
 export const ALL_SCOPES = ['services:read', 'orders:read', 'orders:write', 'refills:write', 'cancels:write', 'balance:read'] as const
 export type Scope = typeof ALL_SCOPES[number]
 /**
@@ -141,6 +161,24 @@ export interface StoredRefill {
   orderLocalId: number
   tenantId: number
   createdAt: Date
+  /** the normalised status last seen (pending when recorded); null on rows from before 0004 */
+  status: string | null
+  upstreamStatus: string | null
+  final: boolean
+  /** polls since recorded or since its status last changed */
+  polls: number
+}
+
+export interface RefillStatusUpdate {
+  status: string
+  upstreamStatus: string
+  final: boolean
+}
+
+export type RefillEvents = (before: StoredRefill, after: StoredRefill) => NewEvent[]
+
+export interface ClaimedRefill extends StoredRefill {
+  dueAt: Date
 }
 
 /** What an operator found on the panel for an order whose outcome was unknown. */
@@ -362,17 +400,17 @@ export interface Store {
    * the same panel id (a reset panel hands ids out again) is superseded, never
    * merged; their count is returned. False when the order was in another state.
    */
-  markPlaced (localId: number, panel: string, panelOrderId: number): Promise<{ placed: boolean, superseded: number }>
+  markPlaced (localId: number, panel: string, panelOrderId: number, events?: OrderEvents, nextPollAt?: Date): Promise<{ placed: boolean, superseded: number }>
   /** sending → rejected: the panel refused it; releases the budget */
   markRejected (localId: number): Promise<boolean>
   /** reserved | sending → failed: it never reached the panel; releases the budget */
   markFailed (localId: number): Promise<boolean>
   /** sending → unknown: it may have been placed; the budget stays held */
-  markUnknown (localId: number): Promise<boolean>
+  markUnknown (localId: number, events?: OrderEvents): Promise<boolean>
   /** an operator's finding for an unknown order (by the gateway's id, any tenant) */
-  resolveOrder (id: number, resolution: Resolution): Promise<ResolveResult>
+  resolveOrder (id: number, resolution: Resolution, events?: OrderEvents, nextPollAt?: Date): Promise<ResolveResult>
   /** the crash sweep: sending → unknown and reserved → failed for orders untouched since `staleBefore` */
-  reapStaleOrders (staleBefore: Date): Promise<{ unknown: StoredOrder[], released: number }>
+  reapStaleOrders (staleBefore: Date, events?: OrderEvents): Promise<{ unknown: StoredOrder[], released: number }>
   /** rows from before 0003 belong to the panel configured when they are first opened */
   adoptPanel (panel: string): Promise<void>
   /** by the gateway's id, only the tenant's own */
@@ -385,11 +423,13 @@ export interface Store {
   /** operators: orders in one state across tenants, newest first; undefined when `after` names no order */
   listOrdersInState (state: OrderState, q: LedgerQuery & { after?: undefined }): Promise<StoredOrder[]>
   listOrdersInState (state: OrderState, q: LedgerQuery): Promise<StoredOrder[] | undefined>
-  /** by our row id (from getOrder/getOrders), only the tenant's own */
-  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate): Promise<void>
+  /** by our row id (from getOrder/getOrders), only the tenant's own; the row after (undefined: not the tenant's) */
+  updateOrderStatus (tenantId: number, localId: number, s: OrderStatusUpdate, events?: StatusEvents, nextPollAt?: Date | null): Promise<StoredOrder | undefined>
 
   /** a refill the panel accepted; returns it with the gateway's id */
-  recordRefill (r: NewRefill): Promise<StoredRefill>
+  recordRefill (r: NewRefill, now?: Date, nextPollAt?: Date): Promise<StoredRefill>
+  /** by the gateway's refill id: the status read, its events in the same transaction; a final status ends the schedule */
+  updateRefillStatus (id: number, s: RefillStatusUpdate, events?: RefillEvents, nextPollAt?: Date | null): Promise<StoredRefill | undefined>
   /** by the gateway's refill ids, only the tenant's own */
   getRefills (tenantId: number, ids: number[]): Promise<Map<number, StoredRefill>>
 
@@ -436,6 +476,16 @@ export interface Store {
   listDeliveries (owner: number | null, endpointId: number, q: { limit: number, cursor?: number }): Promise<DeliveriesPage | undefined>
   /** failed deliveries created since `since` are due again now; how many; undefined when the endpoint is not the owner's */
   replayDeliveries (owner: number | null, endpointId: number, since: Date, now?: Date): Promise<number | undefined>
+  // --- Tracker (src/store/tracking.ts) ---
+  /** claims orders due a poll: their next poll moves to `leaseUntil`, their poll count grows */
+  claimDueOrders (q: ClaimQuery): Promise<ClaimedOrder[]>
+  /** the next poll of a claimed order (null: no more) */
+  scheduleOrder (localId: number, nextPollAt: Date | null): Promise<void>
+  claimDueRefills (q: ClaimQuery): Promise<ClaimedRefill[]>
+  scheduleRefill (id: number, nextPollAt: Date | null): Promise<void>
+  orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined>
+  /** non-final orders and refills with a next poll */
+  countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }>
 
   /** readiness: one round trip */
   ping (): Promise<void>
