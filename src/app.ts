@@ -33,6 +33,8 @@ import metricsRoute from '../routes/metrics.js'
 import admin from '../routes/admin.js'
 import adminOrders from '../routes/admin-orders.js'
 import me from '../routes/me.js'
+import events from '../routes/events.js'
+import adminEvents from '../routes/admin-events.js'
 
 export interface AppDeps {
   /** A store the caller owns (and closes); by default DATABASE_URL is opened. */
@@ -129,12 +131,14 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
+  await app.register(events)
   await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed', clock })
   await app.register(me, config.rateLimit)
   await app.register(metricsRoute)
   if (config.auth.adminToken !== undefined) {
     await app.register(admin, { clock })
     await app.register(adminOrders)
+    await app.register(adminEvents)
   }
 
   // onClose hooks run last-registered first, after Fastify's own (which stops
