@@ -23,6 +23,7 @@ import panelPlugin from './upstream/plugin.js'
 import catalogPlugin from './catalog/plugin.js'
 import statusesPlugin from './orders/plugin.js'
 import ledgerPlugin from './orders/ledger-plugin.js'
+import watchPlugin from './events/watch-plugin.js'
 import services from '../routes/services.js'
 import orders from '../routes/orders.js'
 import refills from '../routes/refills.js'
@@ -124,6 +125,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(catalogPlugin, { ...config.catalog, clock })
   await app.register(statusesPlugin, { ...config.statuses, clock })
   await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel, clock })
+  await app.register(watchPlugin, { ...config.events, tickMs: config.tracker.tickMs, clock })
 
   // Routes.
   await app.register(services)
