@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import type { Clock } from '../clock.js'
 import type { EventsConfig } from '../config.js'
+import type { StoredEvent } from '../store/types.js'
+import { checkBalance } from './balance.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,6 +13,8 @@ declare module 'fastify' {
 export interface EventWatch {
   /** Retention: deletes events older than retentionDays; returns how many. */
   purge: () => Promise<number>
+  /** Reads the panel balance; the balance.low event when it just crossed into low. */
+  checkBalance: () => Promise<StoredEvent | undefined>
 }
 
 export interface EventWatchOptions extends EventsConfig {
@@ -26,20 +30,32 @@ const PURGE_EVERY_MS = 3_600_000
 export default fp<EventWatchOptions>(async (app, options) => {
   const { clock } = options
   const purge = async (): Promise<number> => await app.store.purgeEvents(new Date(clock.now() - options.retentionDays * DAY_MS))
-  app.decorate('eventWatch', { purge })
+  const balance = async (): Promise<StoredEvent | undefined> => await checkBalance(app.panel, app.store, options, new Date(clock.now()))
+  app.decorate('eventWatch', { purge, checkBalance: balance })
 
-  if (options.tickMs > 0) {
-    let running: Promise<void> | undefined
+  if (options.tickMs <= 0) return
+  const timers: NodeJS.Timeout[] = []
+  const running = new Set<Promise<void>>()
+  const every = (ms: number, what: string, job: () => Promise<unknown>): void => {
+    if (ms <= 0) return
+    let current: Promise<void> | undefined
     const timer = setInterval(() => {
-      running ??= purge()
-        .then((n) => { if (n > 0) app.log.info({ purged: n }, 'events past retention purged') })
-        .catch((err: unknown) => { app.log.warn({ err }, 'event retention purge failed') })
-        .finally(() => { running = undefined })
-    }, PURGE_EVERY_MS)
+      if (current !== undefined) return
+      current = job()
+        .then(() => undefined, (err: unknown) => { app.log.warn({ err }, `${what} failed`) })
+        .finally(() => { if (current !== undefined) running.delete(current); current = undefined })
+      running.add(current)
+    }, ms)
     timer.unref()
-    app.addHook('onClose', async () => {
-      clearInterval(timer)
-      await running
-    })
+    timers.push(timer)
   }
-}, { name: 'event-watch', dependencies: ['store'] })
+  every(PURGE_EVERY_MS, 'event retention purge', async () => {
+    const n = await purge()
+    if (n > 0) app.log.info({ purged: n }, 'events past retention purged')
+  })
+  every(options.balanceCheckMs, 'balance check', balance)
+  app.addHook('onClose', async () => {
+    for (const timer of timers) clearInterval(timer)
+    await Promise.all(running)
+  })
+}, { name: 'event-watch', dependencies: ['store', 'panel'] })

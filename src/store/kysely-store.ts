@@ -7,6 +7,7 @@ import * as keys from './keys.js'
 import * as orders from './orders.js'
 import * as refills from './refills.js'
 import * as spending from './spend.js'
+import * as balanceState from './balance-state.js'
 import * as tenants from './tenants.js'
 import type {
   ApiKey, ClaimIdempotency, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
@@ -75,6 +76,10 @@ export class KyselyStore implements Store {
   recordEvents (list: NewEvent[], now?: Date): Promise<StoredEvent[]> { return events.recordEvents(this.#ctx, list, now) }
   listEvents (tenant: Pick<Tenant, 'id' | 'scopes' | 'allowedServices'> | undefined, q: EventsQuery): Promise<StoredEvent[] | undefined> { return events.listEvents(this.#ctx, tenant, q) }
   purgeEvents (before: Date): Promise<number> { return events.purgeEvents(this.#ctx, before) }
+
+  // --- balance watch ---
+  panelSpentSince (since: Date): Promise<string> { return balanceState.panelSpentSince(this.#ctx, since) }
+  recordBalanceLow (low: boolean, event: NewEvent, now: Date): Promise<StoredEvent | undefined> { return balanceState.recordBalanceLow(this.#ctx, low, event, now) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)

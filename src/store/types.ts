@@ -337,6 +337,12 @@ export interface Store {
   /** retention: deletes events created before `before` (and their deliveries) */
   purgeEvents (before: Date): Promise<number>
 
+  // --- balance watch (src/store/balance-state.ts) ---
+  /** what placed/unknown orders of every tenant created since `since` cost (charges, else estimates) */
+  panelSpentSince (since: Date): Promise<string>
+  /** records whether the panel balance is low; appends `event` only on crossing into low */
+  recordBalanceLow (low: boolean, event: NewEvent, now: Date): Promise<StoredEvent | undefined>
+
   /** readiness: one round trip */
   ping (): Promise<void>
   /** idempotent */
