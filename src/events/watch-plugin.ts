@@ -15,6 +15,8 @@ export interface EventWatch {
   purge: () => Promise<number>
   /** Reads the panel balance; the balance.low event when it just crossed into low. */
   checkBalance: () => Promise<StoredEvent | undefined>
+  /** Fetches the catalog from the panel now; its changes are recorded by the catalog plugin's onSnapshot. */
+  checkCatalog: () => Promise<void>
 }
 
 export interface EventWatchOptions extends EventsConfig {
@@ -31,7 +33,8 @@ export default fp<EventWatchOptions>(async (app, options) => {
   const { clock } = options
   const purge = async (): Promise<number> => await app.store.purgeEvents(new Date(clock.now() - options.retentionDays * DAY_MS))
   const balance = async (): Promise<StoredEvent | undefined> => await checkBalance(app.panel, app.store, options, new Date(clock.now()))
-  app.decorate('eventWatch', { purge, checkBalance: balance })
+  const checkCatalog = async (): Promise<void> => { await app.catalog.refresh() }
+  app.decorate('eventWatch', { purge, checkBalance: balance, checkCatalog })
 
   if (options.tickMs <= 0) return
   const timers: NodeJS.Timeout[] = []
@@ -54,8 +57,9 @@ export default fp<EventWatchOptions>(async (app, options) => {
     if (n > 0) app.log.info({ purged: n }, 'events past retention purged')
   })
   every(options.balanceCheckMs, 'balance check', balance)
+  every(options.catalogWatchMs, 'catalog watch', checkCatalog)
   app.addHook('onClose', async () => {
     for (const timer of timers) clearInterval(timer)
     await Promise.all(running)
   })
-}, { name: 'event-watch', dependencies: ['store', 'panel'] })
+}, { name: 'event-watch', dependencies: ['store', 'panel', 'catalog'] })

@@ -8,6 +8,7 @@ import * as orders from './orders.js'
 import * as refills from './refills.js'
 import * as spending from './spend.js'
 import * as balanceState from './balance-state.js'
+import * as catalogState from './catalog.js'
 import * as tenants from './tenants.js'
 import type {
   ApiKey, ClaimIdempotency, EventsQuery, NewEvent, StoredEvent, ClaimResult, CompleteIdempotency, LedgerQuery, ListOrdersQuery, NewApiKey, NewRefill, NewTenant,
@@ -80,6 +81,9 @@ export class KyselyStore implements Store {
   // --- balance watch ---
   panelSpentSince (since: Date): Promise<string> { return balanceState.panelSpentSince(this.#ctx, since) }
   recordBalanceLow (low: boolean, event: NewEvent, now: Date): Promise<StoredEvent | undefined> { return balanceState.recordBalanceLow(this.#ctx, low, event, now) }
+
+  // --- catalog changes ---
+  recordCatalog (panel: string, services: Array<{ id: number, data: unknown }>, diff: (previous: Map<number, unknown> | undefined) => NewEvent[], now: Date): Promise<StoredEvent[]> { return catalogState.recordCatalog(this.#ctx, panel, services, diff, now) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)

@@ -343,6 +343,10 @@ export interface Store {
   /** records whether the panel balance is low; appends `event` only on crossing into low */
   recordBalanceLow (low: boolean, event: NewEvent, now: Date): Promise<StoredEvent | undefined>
 
+  // --- catalog changes (src/store/catalog.ts) ---
+  /** stores the panel's catalog and appends the events `diff` derives from the previous one (undefined: none stored, the baseline) */
+  recordCatalog (panel: string, services: Array<{ id: number, data: unknown }>, diff: (previous: Map<number, unknown> | undefined) => NewEvent[], now: Date): Promise<StoredEvent[]>
+
   /** readiness: one round trip */
   ping (): Promise<void>
   /** idempotent */
