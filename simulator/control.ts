@@ -3,6 +3,7 @@ import { isFault } from './faults.js'
 import { isLeak } from './leaks.js'
 import { ORDER_STATUSES, type OrderStatus } from './orders.js'
 import type { Quirks } from './quirks.js'
+import type { SimService } from './catalog.js'
 import { readBody, sendJson } from './http-util.js'
 import type { SimContext } from './server.js'
 
@@ -121,6 +122,14 @@ const ROUTES: Array<[method: string, path: RegExp, handler: Handler]> = [
       throw new ControlError(400, (err as Error).message)
     }
     return { balance }
+  }],
+  ['POST', /^\/_sim\/services$/, async (ctx, req) => {
+    const body = await jsonBody(req)
+    if (typeof body.service !== 'number' || !Number.isSafeInteger(body.service) || body.service < 1) throw new ControlError(400, 'service must be a positive integer')
+    return ctx.book.setService(body as Partial<SimService> & { service: number })
+  }],
+  ['DELETE', /^\/_sim\/services\/(\d{1,15})$/, async (ctx, _req, match) => {
+    return { removed: ctx.book.removeService(Number(match[0])) }
   }],
   ['POST', /^\/_sim\/quirks$/, async (ctx, req) => {
     const quirks = quirksOf(await jsonBody(req))

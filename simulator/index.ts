@@ -79,6 +79,9 @@ export interface Simulator {
   /** Pins an order's status (it stops progressing); Partial and Canceled refund the undelivered part. */
   setOrderStatus: (order: number, status: OrderStatus, fields?: { remains?: number, startCount?: number }) => void
   setBalance: (balance: string) => void
+  /** Adds a service to the catalog, or changes the fields given of one (every dialect lists it). */
+  setService: (service: Partial<SimService> & { service: number }) => SimService
+  removeService: (id: number) => boolean
   order: (id: number) => SimOrder | undefined
   close: () => Promise<void>
 }
@@ -148,6 +151,8 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     resetCalls: () => ctx.calls.reset(),
     setOrderStatus: (order, status, fields) => { book.setOrderStatus(order, status, fields) },
     setBalance: (balance) => book.setBalance(balance),
+    setService: (service) => book.setService(service),
+    removeService: (id) => book.removeService(id),
     order: (id) => book.order(id),
     close
   }

@@ -100,6 +100,7 @@ const REFILLABLE: ReadonlySet<OrderStatus> = new Set(['Completed', 'Partial'])
  */
 export class OrderBook {
   readonly #services: Map<number, SimService>
+  #catalogVersion = 0
   readonly #orders = new Map<number, OrderRecord>()
   /** Orders whose status still follows the clock. */
   readonly #moving = new Set<OrderRecord>()
@@ -129,6 +130,28 @@ export class OrderBook {
 
   get catalog (): SimService[] {
     return [...this.#services.values()]
+  }
+
+  /** Bumped by every catalog change, so a dialect's serialised catalog is redone. */
+  get catalogVersion (): number {
+    return this.#catalogVersion
+  }
+
+  /** Adds a service, or changes the fields given of one. */
+  setService (change: Partial<SimService> & { service: number }): SimService {
+    const current = this.#services.get(change.service)
+    const next = current === undefined
+      ? { name: `Service ${change.service}`, type: 'Default' as const, category: 'Other', rate: '1.00', min: 10, max: 10000, refill: false, cancel: false, ...change }
+      : { ...current, ...change }
+    this.#services.set(next.service, next)
+    this.#catalogVersion++
+    return next
+  }
+
+  removeService (id: number): boolean {
+    const removed = this.#services.delete(id)
+    if (removed) this.#catalogVersion++
+    return removed
   }
 
   balance (): Amount {

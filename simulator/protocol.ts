@@ -47,6 +47,7 @@ function given (text: string | undefined): boolean {
 export class Protocol {
   #render: Render
   #servicesBody: string | undefined
+  #servicesVersion = -1
 
   constructor (private readonly book: OrderBook, quirks: Quirks = {}) {
     this.#render = new Render(quirks)
@@ -61,6 +62,8 @@ export class Protocol {
   answer (action: string, fields: Fields): string {
     if (action === 'services') {
       // Serialised once: benchmarks ask for thousands of services many times.
+      if (this.#servicesVersion !== this.book.catalogVersion) this.#servicesBody = undefined
+      this.#servicesVersion = this.book.catalogVersion
       this.#servicesBody ??= JSON.stringify(this.#render.services(this.book.catalog))
       return this.#servicesBody
     }

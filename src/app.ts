@@ -25,6 +25,7 @@ import statusesPlugin from './orders/plugin.js'
 import ledgerPlugin from './orders/ledger-plugin.js'
 import webhooksPlugin from './events/webhooks-plugin.js'
 import trackerPlugin from './orders/tracker-plugin.js'
+import watchPlugin from './events/watch-plugin.js'
 import services from '../routes/services.js'
 import orders from '../routes/orders.js'
 import refills from '../routes/refills.js'
@@ -37,6 +38,8 @@ import adminOrders from '../routes/admin-orders.js'
 import me from '../routes/me.js'
 import webhooks from '../routes/webhooks.js'
 import adminWebhooks from '../routes/admin-webhooks.js'
+import events from '../routes/events.js'
+import adminEvents from '../routes/admin-events.js'
 
 export interface AppDeps {
   /** A store the caller owns (and closes); by default DATABASE_URL is opened. */
@@ -128,6 +131,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(ledgerPlugin, { ...config.ledger, panel: config.panel, clock })
   await app.register(webhooksPlugin, { ...config.webhooks, tickMs: config.tracker.tickMs, clock })
   await app.register(trackerPlugin, { ...config.tracker, clock })
+  await app.register(watchPlugin, { ...config.events, tickMs: config.tracker.tickMs, clock })
 
   // Routes.
   await app.register(services)
@@ -135,6 +139,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
   await app.register(refills)
   await app.register(cancels)
   await app.register(balance)
+  await app.register(events)
   await app.register(health, { redisRequired: config.rateLimit.onRedisError === 'closed', clock })
   await app.register(me, config.rateLimit)
   await app.register(metricsRoute)
@@ -143,6 +148,7 @@ export async function buildApp (config: Config, deps: AppDeps = {}): Promise<Fas
     await app.register(admin, { clock })
     await app.register(adminOrders)
     await app.register(adminWebhooks)
+    await app.register(adminEvents)
   }
 
   // onClose hooks run last-registered first, after Fastify's own (which stops

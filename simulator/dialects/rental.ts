@@ -67,6 +67,7 @@ export class RentalPanel extends PhpPanel {
   readonly dialect = 'rental'
   readonly apiPath = '/api/v2'
   #servicesJson: string | undefined
+  #servicesVersion = -1
 
   constructor (deps: PanelDeps) {
     super(deps, false)
@@ -91,6 +92,8 @@ export class RentalPanel extends PhpPanel {
     switch (form.action) {
       case 'balance': return this.echo({ balance: new PhpFloat(Number(book.balance().toFixed(book.moneyPlaces))), currency: CURRENCY })
       case 'services':
+        if (this.#servicesVersion !== book.catalogVersion) this.#servicesJson = undefined
+        this.#servicesVersion = book.catalogVersion
         this.#servicesJson ??= this.encode(book.catalog.map(service))
         return this.text(this.#servicesJson)
       case 'add': return this.#add(form)

@@ -23,6 +23,8 @@ export interface CatalogOptions {
   onRead?: (result: 'hit' | 'miss' | 'stale') => void
   /** Wall time stamps snapshots and bounds the stale window and the failure hold; the cache's TTL runs on monotonic time. Default the system's. */
   clock?: Clock
+  /** After each successful fetch from the panel (catalog change events); a rejection is the callback's to log. */
+  onSnapshot?: (snapshot: CatalogSnapshot) => Promise<void> | void
 }
 
 function snapshot (services: PanelService[], fetchedAt: number): CatalogSnapshot {
@@ -57,6 +59,7 @@ export class Catalog {
   readonly #now: () => number
   #lastError: unknown
   #failedAt: number | undefined
+  #snapshotDone: Promise<void> = Promise.resolve()
 
   constructor (panel: PanelClient, options: CatalogOptions) {
     this.#ttlMs = options.ttlMs
@@ -76,6 +79,8 @@ export class Catalog {
         try {
           const fresh = snapshot(await panel.services(), this.#now())
           this.#failedAt = undefined
+          const onSnapshot = options.onSnapshot
+          if (onSnapshot !== undefined) this.#snapshotDone = Promise.resolve().then(async () => { await onSnapshot(fresh) }).catch(() => {})
           return fresh
         } catch (err) {
           this.#lastError = err
@@ -111,6 +116,14 @@ export class Catalog {
 
   async service (id: number): Promise<PanelService | undefined> {
     return (await this.get()).byId.get(id)
+  }
+
+  /** Fetches the catalog from the panel now, and waits for its onSnapshot. */
+  async refresh (): Promise<CatalogSnapshot> {
+    const value = await this.#cache.fetch('catalog', { forceRefresh: true })
+    if (value === undefined) throw this.#lastError ?? new Error('catalog unavailable')
+    await this.#snapshotDone
+    return value
   }
 
   clear (): void {

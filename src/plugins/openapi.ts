@@ -26,6 +26,8 @@ export default fp(async (app) => {
         { name: 'cancels', description: 'Cancelling orders' },
         { name: 'balance', description: 'The panel account' },
         { name: 'tenant', description: 'The calling tenant' },
+        { name: 'events', description: 'What happened to your orders, refills, services and the panel balance, oldest first' },
+        { name: 'webhooks', description: 'Endpoints that receive your events, signed per Standard Webhooks' },
         { name: 'admin', description: 'Tenants and keys (Bearer ADMIN_TOKEN)' },
         { name: 'health', description: 'Liveness and readiness' }
       ],

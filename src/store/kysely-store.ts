@@ -7,6 +7,8 @@ import * as keys from './keys.js'
 import * as orders from './orders.js'
 import * as refills from './refills.js'
 import * as spending from './spend.js'
+import * as balanceState from './balance-state.js'
+import * as catalogState from './catalog.js'
 import * as tenants from './tenants.js'
 import * as webhooks from './webhooks.js'
 import * as tracking from './tracking.js'
@@ -99,6 +101,12 @@ export class KyselyStore implements Store {
   scheduleRefill (id: number, nextPollAt: Date | null): Promise<void> { return refills.scheduleRefill(this.#ctx, id, nextPollAt) }
   orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined> { return tracking.orderSchedule(this.#ctx, localId) }
   countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }> { return tracking.countTracked(this.#ctx) }
+  // --- balance watch ---
+  panelSpentSince (since: Date): Promise<string> { return balanceState.panelSpentSince(this.#ctx, since) }
+  recordBalanceLow (low: boolean, event: NewEvent, now: Date): Promise<StoredEvent | undefined> { return balanceState.recordBalanceLow(this.#ctx, low, event, now) }
+
+  // --- catalog changes ---
+  recordCatalog (panel: string, services: Array<{ id: number, data: unknown }>, diff: (previous: Map<number, unknown> | undefined) => NewEvent[], now: Date): Promise<StoredEvent[]> { return catalogState.recordCatalog(this.#ctx, panel, services, diff, now) }
 
   async ping (): Promise<void> {
     await sql`select 1`.execute(this.#ctx.db)

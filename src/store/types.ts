@@ -486,6 +486,15 @@ export interface Store {
   orderSchedule (localId: number): Promise<{ nextPollAt: Date | null, polls: number } | undefined>
   /** non-final orders and refills with a next poll */
   countTracked (): Promise<{ orders: number, refills: number, oldestDue: Date | null }>
+  // --- balance watch (src/store/balance-state.ts) ---
+  /** what placed/unknown orders of every tenant created since `since` cost (charges, else estimates) */
+  panelSpentSince (since: Date): Promise<string>
+  /** records whether the panel balance is low; appends `event` only on crossing into low */
+  recordBalanceLow (low: boolean, event: NewEvent, now: Date): Promise<StoredEvent | undefined>
+
+  // --- catalog changes (src/store/catalog.ts) ---
+  /** stores the panel's catalog and appends the events `diff` derives from the previous one (undefined: none stored, the baseline) */
+  recordCatalog (panel: string, services: Array<{ id: number, data: unknown }>, diff: (previous: Map<number, unknown> | undefined) => NewEvent[], now: Date): Promise<StoredEvent[]>
 
   /** readiness: one round trip */
   ping (): Promise<void>
