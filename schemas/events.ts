@@ -17,7 +17,6 @@ export const EventsQuery = Type.Object({
     description: 'Comma-separated event types to list (default: all): order.created, order.status_changed, order.completed, order.partial, ' +
       'order.canceled, order.unknown, refill.status_changed, service.changed, service.added, service.removed, balance.low, webhook.disabled. ' +
       'An unknown type is a validation error. A cursor pages only the filter it was given with.',
-    examples: ['order.completed,order.partial']
   })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 })
 }, { additionalProperties: false })
