@@ -5,6 +5,8 @@ import type { Clock } from '../src/clock.js'
 import type { Config } from '../src/config.js'
 import type { Simulator, SimulatorOptions } from '../simulator/index.js'
 import { startDevGateway } from '../scripts/dev-gateway.js'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
 import { createTenant } from '../src/tenancy/admin.js'
 import { ALL_SCOPES, type NewTenant, type Tenant } from '../src/store/types.js'
 import { PG_URL, dropSchemas, postgresUnreachable } from './store/helper.js'
@@ -43,6 +45,12 @@ export interface Gateway {
    * tenant gets in production, DEFAULT_SCOPES, is tested through the admin routes).
    */
   addTenant: (input?: Partial<NewTenant>) => Promise<{ tenant: Tenant, key: string, request: (options: InjectOptions) => Promise<LightMyRequestResponse> }>
+  /**
+   * Another instance on this gateway's database and panel (several instances
+   * sharing one PostgreSQL), with no background work unless `env` asks; closed
+   * when the test ends.
+   */
+  sibling: (env?: Record<string, string>, clock?: Clock) => Promise<FastifyInstance>
   /** GET /metrics on the main port with METRICS_TOKEN: the Prometheus text (a rendering is shared for a second; move a test clock on between scrapes). */
   metrics: () => Promise<string>
 }
@@ -123,5 +131,20 @@ export async function gateway (t: TestContext, options: GatewayOptions = {}): Pr
     if (res.statusCode !== 200) throw new Error(`GET /metrics answered ${res.statusCode}: ${res.body}`)
     return res.body
   }
-  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant, metrics }
+  const sibling: Gateway['sibling'] = async (env = {}, siblingClock) => {
+    const other = await buildApp(loadConfig({
+      PANEL_URL: sim.url,
+      PANEL_KEY: sim.key,
+      LOG_LEVEL: 'silent',
+      ADMIN_TOKEN,
+      DATABASE_URL: config.store.url,
+      DATABASE_SCHEMA: config.store.schema ?? '',
+      TRACKER_TICK_MS: '0',
+      ...NO_LOAD_SHEDDING,
+      ...env
+    }), siblingClock === undefined ? {} : { clock: siblingClock })
+    t.teardown(async () => { await other.close() })
+    return other
+  }
+  return { app, config, sim, logs, key, tenant, request: bound(app, key), addTenant, metrics, sibling }
 }

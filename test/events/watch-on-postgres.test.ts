@@ -1,7 +1,5 @@
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway } from '../helper.js'
+import { gateway } from '../helper.js'
 import { postgresUnreachable } from '../store/helper.js'
 
 const unreachable = await postgresUnreachable()
@@ -9,19 +7,7 @@ const REQUIRE_SERVICES = process.env.REQUIRE_SERVICES === '1'
 
 t.test('two gateways on one PostgreSQL emit each catalog change and balance.low once', { skip: unreachable !== undefined && !REQUIRE_SERVICES ? `skipped: ${unreachable ?? ''}` : false }, async (t) => {
   const gw = await gateway(t, { database: 'postgres', env: { BALANCE_LOW_THRESHOLD: '100', BALANCE_LOW_RUNWAY_HOURS: '0' } })
-  const second = await buildApp(loadConfig({
-    PANEL_URL: gw.sim.url,
-    PANEL_KEY: gw.sim.key,
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: gw.config.store.url,
-    DATABASE_SCHEMA: gw.config.store.schema ?? '',
-    TRACKER_TICK_MS: '0',
-    BALANCE_LOW_THRESHOLD: '100',
-    BALANCE_LOW_RUNWAY_HOURS: '0',
-    ADMIN_TOKEN,
-    ...NO_LOAD_SHEDDING
-  }))
-  t.teardown(async () => { await second.close() })
+  const second = await gw.sibling({ BALANCE_LOW_THRESHOLD: '100', BALANCE_LOW_RUNWAY_HOURS: '0' })
   const feed = async () => (await gw.request({ url: '/events' })).json().items
 
   await Promise.all([gw.app.eventWatch.checkCatalog(), second.eventWatch.checkCatalog()])

@@ -1,9 +1,7 @@
 // Webhook delivery across instances sharing one PostgreSQL, and across a restart.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, type Gateway, type TestContext } from '../helper.js'
+import { ADMIN_TOKEN, gateway, type Gateway } from '../helper.js'
 import { postgresUnreachable } from '../store/helper.js'
 import { receiver } from './receiver.js'
 
@@ -11,20 +9,8 @@ const unreachable = await postgresUnreachable()
 const REQUIRE_SERVICES = process.env.REQUIRE_SERVICES === '1'
 const ALLOW_LOCAL = { WEBHOOK_ALLOWED_TARGETS: '127.0.0.1', WEBHOOK_CONCURRENCY: '4' }
 
-async function instance (t: TestContext, gw: Gateway): Promise<FastifyInstance> {
-  const app = await buildApp(loadConfig({
-    PANEL_URL: gw.sim.url,
-    PANEL_KEY: gw.sim.key,
-    LOG_LEVEL: 'silent',
-    ADMIN_TOKEN,
-    DATABASE_URL: gw.config.store.url,
-    DATABASE_SCHEMA: gw.config.store.schema ?? '',
-    TRACKER_TICK_MS: '0',
-    ...ALLOW_LOCAL,
-    ...NO_LOAD_SHEDDING
-  }))
-  t.teardown(async () => { await app.close() })
-  return app
+async function instance (gw: Gateway): Promise<FastifyInstance> {
+  return await gw.sibling(ALLOW_LOCAL)
 }
 
 t.test('webhooks on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_SERVICES ? `skipped: ${unreachable ?? ''}` : false }, async (t) => {
@@ -36,7 +22,7 @@ t.test('webhooks on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_S
   t.test('two instances ticking at once deliver each event exactly once per endpoint', async (t) => {
     const rx = await receiver(t)
     const gw = await gateway(t, { database: 'postgres', env: ALLOW_LOCAL })
-    const second = await instance(t, gw)
+    const second = await instance(gw)
     const tenantHook = await gw.request({ method: 'POST', url: '/webhooks', payload: { url: `${rx.url}/tenant` } })
     const operatorHook = await gw.app.inject({ method: 'POST', url: '/admin/webhooks', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { url: `${rx.url}/operator` } })
     t.equal(tenantHook.statusCode, 201)
@@ -56,10 +42,10 @@ t.test('webhooks on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_S
     const rx = await receiver(t)
     const gw = await gateway(t, { database: 'postgres', env: ALLOW_LOCAL })
     const hook = (await gw.request({ method: 'POST', url: '/webhooks', payload: { url: rx.url } })).json()
-    const before = await instance(t, gw)
+    const before = await instance(gw)
     const events = await before.store.recordEvents([1, 2, 3].map((i) => ({ type: 'order.created', tenantId: gw.tenant.id, data: { i } })))
     await before.close()
-    const after = await instance(t, gw)
+    const after = await instance(gw)
     t.equal(await after.webhooks.tick(), 3)
     t.same(rx.received.map((r) => r.headers['webhook-id']).sort(), events.map((e) => e.id).sort())
     t.ok(rx.received.every((r) => rx.verifies(r, hook.secret)))

@@ -2,9 +2,7 @@
 // to one instance, so each due order is polled once a round, and each change
 // is announced once.
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { NO_LOAD_SHEDDING, gateway } from '../helper.js'
+import { gateway } from '../helper.js'
 import { testClock } from '../fixtures/time.js'
 import { postgresUnreachable } from '../store/helper.js'
 
@@ -21,17 +19,7 @@ t.test('two instances poll each due order once a round', { skip: unreachable !==
   }
   const clock = testClock()
   const gw = await gateway(t, { clock, env: ENV, database: 'postgres' })
-  const second = await buildApp(loadConfig({
-    PANEL_URL: gw.sim.url,
-    PANEL_KEY: gw.sim.key,
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: gw.config.store.url,
-    DATABASE_SCHEMA: gw.config.store.schema ?? '',
-    TRACKER_TICK_MS: '0',
-    ...ENV,
-    ...NO_LOAD_SHEDDING
-  }), { clock })
-  t.teardown(async () => { await second.close() })
+  const second = await gw.sibling(ENV, clock)
 
   const service = (await gw.request({ url: '/services?type=Default&limit=1' })).json().items[0]
   const panelIds: number[] = []

@@ -1,9 +1,7 @@
 // The gateway end to end on PostgreSQL (the scale-out store): the whole
 // suite runs there too with TEST_DATABASE=postgres; these run on it always.
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { ADMIN_TOKEN, NO_LOAD_SHEDDING, gateway, type Gateway, type TestContext } from '../helper.js'
+import { ADMIN_TOKEN, gateway, type Gateway, type TestContext } from '../helper.js'
 import { postgresUnreachable } from '../store/helper.js'
 
 interface Service { id: number, min: number, max: number, rate: string, refill: boolean, cancel: boolean }
@@ -105,15 +103,7 @@ t.test('routes on PostgreSQL', { skip: unreachable !== undefined && !REQUIRE_SER
     const body = { service: s.id, link: 'https://a.b/c', quantity: s.min }
     const placed = await gw.request({ method: 'POST', url: '/orders', payload: body, headers: { 'idempotency-key': 'shared-1' } })
     t.equal(placed.statusCode, 201)
-    const second = await buildApp(loadConfig({
-      PANEL_URL: gw.sim.url,
-      PANEL_KEY: gw.sim.key,
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: gw.config.store.url,
-      DATABASE_SCHEMA: gw.config.store.schema ?? '',
-      ...NO_LOAD_SHEDDING
-    }))
-    t.teardown(async () => { await second.close() })
+    const second = await gw.sibling()
     const auth = { authorization: `Bearer ${gw.key}` }
     t.equal((await second.inject({ url: `/orders/${placed.json().id as number}`, headers: auth })).statusCode, 200)
     const replay = await second.inject({ method: 'POST', url: '/orders', payload: body, headers: { ...auth, 'idempotency-key': 'shared-1' } })
